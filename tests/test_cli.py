@@ -1,0 +1,89 @@
+"""The console script end to end, in subprocesses: train, sample, refuse to overwrite, resume after a kill."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, thesis_gan_cmd
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+
+
+def run(*args, check=True):
+    result = subprocess.run(thesis_gan_cmd() + list(args), capture_output=True, text=True, env=ENV, cwd=ROOT)
+    if check and result.returncode:
+        raise AssertionError(f"thesis-gan {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.mark.slow
+def test_train_then_sample_points(tmp_path):
+    run_dir, out = tmp_path / "run", tmp_path / "samples.npy"
+    run("train", "--variant", "gan", "--data", "ring", "--steps", "40", "--steps-per-epoch", "20", "--seed", "3",
+        "--batch-size", "64", "--out", str(run_dir), "--quiet")
+    assert json.loads((run_dir / "config.json").read_text())["seed"] == 3
+    assert (run_dir / "generator.weights.h5").exists()
+    history = (run_dir / "history.csv").read_text().splitlines()
+    assert history[0].split(",")[:1] == ["epoch"] and len(history) == 3
+    run("sample", "--run", str(run_dir), "--n", "2500", "--out", str(out))
+    samples = np.load(out)
+    assert samples.shape == (2500, 2) and samples.dtype == np.float32 and np.isfinite(samples).all()
+    # the same seed gives the same samples; nothing is overwritten silently
+    again = run("sample", "--run", str(run_dir), "--n", "2500", "--out", str(out), check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
+    run("sample", "--run", str(run_dir), "--n", "2500", "--out", str(out), "--force")
+    assert np.array_equal(np.load(out), samples)
+    finished = run("train", "--variant", "gan", "--data", "ring", "--steps", "40", "--steps-per-epoch", "20",
+                   "--seed", "3", "--batch-size", "64", "--out", str(run_dir), "--quiet", check=False)
+    assert finished.returncode == 2 and "finished run" in finished.stderr
+
+
+def test_bad_input_is_explained(tmp_path):
+    bad = run("train", "--variant", "stylegan", "--out", str(tmp_path / "r"), check=False)
+    assert bad.returncode == 2 and "stylegan" in bad.stderr and "wgan-gp" in bad.stderr
+    bad = run("train", "--data", "moving-objects", "--out", str(tmp_path / "r"), check=False)
+    assert bad.returncode == 2 and "--shape" in bad.stderr
+    bad = run("train", "--data", "ring", "--steps", "150", "--steps-per-epoch", "100", "--out", str(tmp_path / "r"),
+              check=False)
+    assert bad.returncode == 2 and "multiple" in bad.stderr
+    bad = run("sample", "--run", str(tmp_path / "nothing"), "--out", str(tmp_path / "s.npy"), check=False)
+    assert bad.returncode == 2 and "not a run folder" in bad.stderr
+    shape = subprocess.run(thesis_gan_cmd() + ["train", "--shape", "8,16", "--out", "r"], capture_output=True, text=True)
+    assert shape.returncode == 2 and "T,H,W" in shape.stderr
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    bad = run("train", "--steps", "20", "--out", str(tmp_path / "busy"), check=False)
+    assert bad.returncode == 2 and "not a run folder" in bad.stderr
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_resume_after_kill(tmp_path):
+    """SIGKILL a training run after its first backup; the same command resumes there and finishes the budget."""
+    run_dir = tmp_path / "run"
+    args = ["train", "--variant", "gan", "--data", "grid", "--steps", "3000", "--steps-per-epoch", "100",
+            "--batch-size", "32", "--seed", "1", "--out", str(run_dir), "--quiet"]
+    proc = subprocess.Popen(thesis_gan_cmd() + args, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    meta = run_dir / "backup" / "training_metadata.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", -1) >= 1:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads(meta.read_text())["epoch"]
+    assert not (run_dir / "generator.weights.h5").exists()
+    resumed = run(*args)
+    assert f"resuming {run_dir} at epoch {killed_at + 1} of 30" in resumed.stdout
+    assert (run_dir / "generator.weights.h5").exists() and not (run_dir / "backup").exists()
+    epochs = [int(line.split(",")[0]) for line in (run_dir / "history.csv").read_text().splitlines()[1:] if line[:1].isdigit()]
+    assert max(epochs) == 29 and set(range(30)) == set(epochs)
+    assert min(epochs[epochs.index(killed_at + 1):]) == killed_at + 1  # the resumed part starts after the backup
