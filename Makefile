@@ -22,7 +22,7 @@ book: $(STAMP)
 
 ## pytest for tests/, the notebooks' own tests, export-in-sync and clean-notebook checks.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 	cd nbs && ../$(BIN)/nbdev_test --n_workers 2 --path .
 
 ## Open the built pages in headless Chromium and check figures, GIFs and citations.

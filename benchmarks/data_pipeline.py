@@ -39,6 +39,8 @@ def main(argv=None):
     parser.add_argument("--n-objects", type=int, nargs=2, default=(1, 2))
     parser.add_argument("--long-clips", type=int, default=2000, help="clips streamed in the memory run (0: skip)")
     parser.add_argument("--long-shape", default="60,36,48")
+    parser.add_argument("--train-width", type=int, default=16,
+                        help="also time a DCGAN training step on the same shapes (generator width; 0: skip)")
     args = parser.parse_args(argv)
     shapes = [tuple(int(s) for s in text.split(",")) for text in args.shapes]
 
@@ -66,13 +68,30 @@ def main(argv=None):
             for _ in range(2):  # warm-up: threads, prefetch buffer
                 next(it)
             iterators[shape, parallel] = it
-    rates = {key: [] for key in iterators}
+    steps = {}
+    if args.train_width:
+        from thesis_gan.core import build_gan
+        from thesis_gan.dcgan import conv_discriminator, conv_generator
+        from thesis_gan.experiments import video_gan_specs
+
+        for shape in shapes:
+            g_spec, d_spec = video_gan_specs(shape, width=args.train_width)
+            gan = build_gan("dcgan", conv_generator(g_spec), conv_discriminator(d_spec), g_spec.latent_dim, seed=0)
+            batch = next(iterators[shape, "autotune"])
+            step = tf.function(gan.train_step)
+            step(batch)  # trace
+            steps[shape] = (step, batch)
+    rates = {key: [] for key in [*iterators, *[(shape, "train") for shape in steps]]}
     for _ in range(args.rounds):
         for key, it in iterators.items():  # interleaved: A B C D A B C D ...
             start = time.perf_counter()
             for _ in range(args.batches):
                 next(it)
             rates[key].append(args.batches * args.batch_size / (time.perf_counter() - start))
+        for shape, (step, batch) in steps.items():
+            start = time.perf_counter()
+            step(batch)
+            rates[shape, "train"].append(args.batch_size / (time.perf_counter() - start))
 
     print(f"moving_objects_dataset clips/s, batch {args.batch_size}, n_objects {tuple(args.n_objects)}, median of "
           f"{args.rounds} interleaved rounds of {args.batches} batches, {os.cpu_count()} CPU cores")
@@ -82,6 +101,13 @@ def main(argv=None):
         par, one = statistics.median(rates[shape, "autotune"]), statistics.median(rates[shape, "1"])
         mb = par * shape[0] * shape[1] * shape[2] * 3 / 2**20
         print(f"| {shape} | {par:.0f} | {one:.0f} | {par / one:.2f} | {mb:.1f} |")
+    if steps:
+        print(f"\nDCGAN training step (generator width {args.train_width}, same rounds) against the pipeline:")
+        print("| shape (T,H,W) | pipeline clips/s | training step clips/s | pipeline / step |")
+        print("|---|---|---|---|")
+        for shape in steps:
+            par, train = statistics.median(rates[shape, "autotune"]), statistics.median(rates[shape, "train"])
+            print(f"| {shape} | {par:.0f} | {train:.1f} | {par / train:.0f}x |")
     del iterators
 
 

@@ -87,3 +87,41 @@ def test_resume_after_kill(tmp_path):
     epochs = [int(line.split(",")[0]) for line in (run_dir / "history.csv").read_text().splitlines()[1:] if line[:1].isdigit()]
     assert max(epochs) == 29 and set(range(30)) == set(epochs)
     assert min(epochs[epochs.index(killed_at + 1):]) == killed_at + 1  # the resumed part starts after the backup
+
+
+def test_experiments_table_prints_the_seed_counts():
+    out = run("experiments").stdout
+    for number, total in [(1, "244,760,768"), (7, "2,225,808"), (8, "23,724,416"), (9, "15,983,488"), (10, "81,821,888")]:
+        line = next(line for line in out.splitlines() if line.split()[:1] == [str(number)])
+        assert total in line
+    assert "(40, 80, 180, 3)" in out and "(120, 96, 128, 3)" in out
+
+
+@pytest.mark.slow
+def test_video_runs_on_embedded_data_and_on_a_folder_of_videos(tmp_path):
+    import imageio.v3 as iio
+
+    run_dir = tmp_path / "video"
+    run("train", "--variant", "wgan-gp", "--data", "moving-objects", "--shape", "4,8,8", "--width", "4",
+        "--steps", "4", "--steps-per-epoch", "2", "--batch-size", "2", "--out", str(run_dir), "--quiet")
+    run("sample", "--run", str(run_dir), "--n", "3", "--out", str(tmp_path / "clips.npy"), "--video",
+        str(tmp_path / "clips.gif"))
+    clips = np.load(tmp_path / "clips.npy")
+    assert clips.shape == (3, 4, 8, 8, 3) and clips.dtype == np.uint8
+    assert iio.imread(tmp_path / "clips.gif").shape[0] == 4  # one GIF frame per clip frame
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.mp4", "b.gif"):
+        iio.imwrite(videos / name, rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8), **(
+            {"fps": 10, "codec": "libx264"} if name.endswith(".mp4") else {"duration": 100}))
+    before = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in videos.iterdir())
+    run("train", "--variant", "lsgan", "--data", str(videos), "--shape", "4,8,8", "--width", "4", "--steps", "2",
+        "--steps-per-epoch", "2", "--batch-size", "2", "--out", str(tmp_path / "rec"), "--quiet")
+    assert (tmp_path / "rec" / "generator.weights.h5").exists()
+    assert sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in videos.iterdir()) == before
+    (videos / "broken.mp4").write_bytes(b"not a video at all")
+    bad = run("train", "--data", str(videos), "--shape", "4,8,8", "--steps", "2", "--steps-per-epoch", "2",
+              "--out", str(tmp_path / "bad"), "--quiet", check=False)
+    assert bad.returncode == 2 and "broken.mp4" in bad.stderr
