@@ -109,6 +109,9 @@ def test_video_runs_on_embedded_data_and_on_a_folder_of_videos(tmp_path):
     clips = np.load(tmp_path / "clips.npy")
     assert clips.shape == (3, 4, 8, 8, 3) and clips.dtype == np.uint8
     assert iio.imread(tmp_path / "clips.gif").shape[0] == 4  # one GIF frame per clip frame
+    run("sample", "--run", str(run_dir), "--n", "2", "--out", str(tmp_path / "two.npy"), "--video",
+        str(tmp_path / "clips.mp4"))
+    assert iio.imread(tmp_path / "clips.mp4").shape[0] == 4
 
     videos = tmp_path / "videos"
     videos.mkdir()
