@@ -15,7 +15,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from thesis_gan import dcgan  # noqa: E402
-from thesis_gan.experiments import video_gan_specs  # noqa: E402
+from thesis_gan.models.video import video_gan_specs
 
 
 def step_fn(gen, disc, batch, latent_dim, shape):

@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf  # noqa: E402
 
-from thesis_gan.moving_objects import moving_objects_dataset  # noqa: E402
+from thesis_gan.data.moving_objects import moving_objects_dataset
 
 
 def max_rss_mb():
@@ -70,13 +70,13 @@ def main(argv=None):
             iterators[shape, parallel] = it
     steps = {}
     if args.train_width:
-        from thesis_gan.core import build_gan
-        from thesis_gan.dcgan import conv_discriminator, conv_generator
-        from thesis_gan.experiments import video_gan_specs
+        from thesis_gan.training.trainer import build_gan
+        from thesis_gan.models.dcgan import conv_discriminator, conv_generator
+        from thesis_gan.models.video import video_gan_specs
 
         for shape in shapes:
             g_spec, d_spec = video_gan_specs(shape, width=args.train_width)
-            gan = build_gan("dcgan", conv_generator(g_spec), conv_discriminator(d_spec), g_spec.latent_dim, seed=0)
+            gan = build_gan("gan", conv_generator(g_spec), conv_discriminator(d_spec), g_spec.latent_dim, seed=0)
             batch = next(iterators[shape, "autotune"])
             step = tf.function(gan.train_step)
             step(batch)  # trace

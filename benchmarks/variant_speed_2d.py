@@ -10,12 +10,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from thesis_gan.benchmark import ALL_VARIANTS, markdown_table, measure_step_rate  # noqa: E402
+from thesis_gan.eval.protocol_2d import markdown_table, measure_step_rate
+from thesis_gan.objectives.registry import VARIANTS
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", nargs="+", default=list(ALL_VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--data", default="ring", choices=["ring", "grid"])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps-per-round", type=int, default=50)

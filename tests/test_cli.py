@@ -3,7 +3,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -26,7 +25,7 @@ def test_train_then_sample_points(tmp_path):
     run_dir, out = tmp_path / "run", tmp_path / "samples.npy"
     run("train", "--variant", "gan", "--data", "ring", "--steps", "40", "--steps-per-epoch", "20", "--seed", "3",
         "--batch-size", "64", "--out", str(run_dir), "--quiet")
-    assert json.loads((run_dir / "config.json").read_text())["seed"] == 3
+    assert json.loads((run_dir / "config.json").read_text())["run"]["seed"] == 3
     assert (run_dir / "generator.weights.h5").exists()
     history = (run_dir / "history.csv").read_text().splitlines()
     assert history[0].split(",")[:1] == ["epoch"] and len(history) == 3
@@ -70,23 +69,22 @@ def test_resume_after_kill(tmp_path):
             "--batch-size", "32", "--seed", "1", "--out", str(run_dir), "--quiet"]
     proc = subprocess.Popen(thesis_gan_cmd() + args, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    meta = run_dir / "backup" / "training_metadata.json"
+    progress = run_dir / "progress.json"  # the run's own record of finished epochs (written after each backup)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", -1) >= 1:
+        if progress.exists() and json.loads(progress.read_text() or "{}").get("epochs_done", 0) >= 2:
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the run ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    killed_at = json.loads(meta.read_text())["epoch"]
+    done = json.loads(progress.read_text())["epochs_done"]
     assert not (run_dir / "generator.weights.h5").exists()
     resumed = run(*args)
-    assert f"resuming {run_dir} at epoch {killed_at + 1} of 30" in resumed.stdout
+    assert f"resuming {run_dir} after epoch {done} of 30 ({done * 100} steps done)" in resumed.stderr
     assert (run_dir / "generator.weights.h5").exists() and not (run_dir / "backup").exists()
     epochs = [int(line.split(",")[0]) for line in (run_dir / "history.csv").read_text().splitlines()[1:] if line[:1].isdigit()]
     assert max(epochs) == 29 and set(range(30)) == set(epochs)
-    assert min(epochs[epochs.index(killed_at + 1):]) == killed_at + 1  # the resumed part starts after the backup
 
 
 def test_experiments_table_prints_the_seed_counts():
@@ -128,3 +126,20 @@ def test_video_runs_on_embedded_data_and_on_a_folder_of_videos(tmp_path):
     bad = run("train", "--data", str(videos), "--shape", "4,8,8", "--steps", "2", "--steps-per-epoch", "2",
               "--out", str(tmp_path / "bad"), "--quiet", check=False)
     assert bad.returncode == 2 and "broken.mp4" in bad.stderr
+
+
+def test_an_old_run_samples_the_same_after_a_code_default_changes(tmp_path, monkeypatch):
+    """config.json holds the resolved sizes: a run is rebuilt from it, not from today's defaults."""
+    from thesis_gan.models import mlp
+    from thesis_gan.runs import RunConfig, load_record, resolve_models, sample_run, train_run
+
+    cfg = RunConfig(variant="gan", data="ring", steps=10, steps_per_epoch=10, batch_size=32)
+    train_run(cfg, str(tmp_path / "run"), verbose=0)
+    before = sample_run(str(tmp_path / "run"), 64, seed=1)
+    record = load_record(str(tmp_path / "run"))
+    assert record["models"]["generator"]["hidden"] == 128 and record["versions"]["thesis_gan"]
+    # a later version of the code: wider and deeper MLPs by default
+    monkeypatch.setattr(mlp.mlp_generator, "__defaults__", (256, 64, 3, 2, False, "generator"))
+    assert resolve_models(cfg)["generator"]["hidden"] == 64  # today's code would build another network
+    after = sample_run(str(tmp_path / "run"), 64, seed=1)
+    assert np.array_equal(before, after)

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from thesis_gan.core import (GAN, NonSaturatingGAN, Objective, build_gan, critic_batches, fit_steps, get_variant,
-                             jensen_shannon, normal_pdf, optimal_discriminator, per_sample_sum, to_signed_unit,
-                             value_function)
+from thesis_gan.training.trainer import GAN, build_gan, train
+from thesis_gan.objectives.gan import NonSaturatingGAN
+from thesis_gan.objectives.base import Objective, per_sample_sum
+from thesis_gan.data.pipeline import training_batches, to_signed_unit
+from thesis_gan.objectives.registry import get_variant
+from thesis_gan.theory import jensen_shannon, normal_pdf, optimal_discriminator, value_function
 
 X = np.linspace(-20, 25, 90001)  # wide enough that every density integrates to 1
 DX = X[1] - X[0]
@@ -106,24 +109,31 @@ def test_train_step_runs_n_critic_discriminator_steps_per_generator_step():
 
 def test_critic_batches_hold_n_critic_minibatches():
     ds = tf.data.Dataset.range(100).map(lambda i: tf.fill((2,), tf.cast(i, tf.float32)))
-    batch = next(iter(critic_batches(ds, 8, CountingObjective())))
+    batch = next(iter(training_batches(ds, 8, CountingObjective().n_critic)))
     assert batch.shape == (24, 2)
 
 
-def test_fit_steps_counts_generator_steps_and_rejects_bad_budgets():
+def test_train_counts_generator_steps_and_rejects_bad_budgets():
     g, d = _tiny()
     gan = build_gan("gan", g, d, 4, seed=0)
-    data = critic_batches(tf.data.Dataset.from_tensor_slices(np.zeros((64, 2), "float32")), 16, gan.objective)
-    fit_steps(gan, data, 30, steps_per_epoch=10, verbose=0)
+    data = tf.data.Dataset.from_tensor_slices(np.zeros((64, 2), "float32"))
+    train(gan, data, 30, 16, steps_per_epoch=10, verbose=0)
     assert int(gan.g_optimizer.iterations) == 30
     with pytest.raises(ValueError, match="multiple"):
-        fit_steps(gan, data, 25, steps_per_epoch=10, verbose=0)
+        train(gan, data, 25, 16, steps_per_epoch=10, verbose=0)
     with pytest.raises(ValueError, match="positive"):
-        fit_steps(gan, data, 0, verbose=0)
+        train(gan, data, 0, 16, verbose=0)
+
+
+def test_float_frames_are_refused_at_the_models_edge():
+    g, d = _tiny()
+    gan = build_gan("gan", g, d, 4, seed=0)
+    with pytest.raises(TypeError, match="expected uint8 frames"):
+        gan.train_step(tf.zeros((8, 4, 4, 3)))  # float images: their scale is unknown
 
 
 def test_unknown_variant_lists_the_known_ones():
-    with pytest.raises(ValueError, match="expected one of .*'gan'"):
+    with pytest.raises(ValueError, match="expected one of gan, wgan, wgan-gp, unrolled, lsgan"):
         get_variant("stylegan")
 
 

@@ -6,19 +6,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import thesis_gan.dcgan  # noqa: F401  (registers the variant)
-from thesis_gan.core import NonSaturatingGAN, build_gan, critic_batches, fit_steps, get_variant
-from thesis_gan.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator,
-                              conv_generator, parameter_counts, shapes_only)
+from thesis_gan.objectives.gan import NonSaturatingGAN
+from thesis_gan.training.trainer import build_gan, train
+from thesis_gan.objectives.registry import get_variant
+from thesis_gan.models.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator, conv_generator)
+from thesis_gan.models.summary import parameter_counts
 
 
-def test_variant_is_the_non_saturating_gan_with_the_papers_adam():
-    v = get_variant("dcgan")
+def test_dcgan_trains_as_the_non_saturating_gan_with_the_papers_adam():
+    v = get_variant("gan")
     assert type(v.make_objective()) is NonSaturatingGAN and not v.make_objective().saturating
     for make in (v.make_d_optimizer, v.make_g_optimizer):
         opt = make()
         assert float(opt.learning_rate) == pytest.approx(2e-4) and opt.beta_1 == pytest.approx(0.5)
-    assert v.cite == "radford2015dcgan" and v.critic_batchnorm
+    assert v.critic_batchnorm
+    with pytest.raises(ValueError, match="DCGAN is an architecture"):
+        get_variant("dcgan")
 
 
 @pytest.mark.parametrize("base,blocks,out", [
@@ -66,21 +69,20 @@ def test_spec_errors():
         DiscriminatorSpec((8, 8, 3), (DownBlock(4),), head="max")
 
 
-def test_shapes_only_models_have_no_values():
-    with shapes_only():
-        g = conv_generator(GeneratorSpec(100, (10, 20, 45, 256), (UpBlock(128, 1), UpBlock(64, 2), UpBlock(3, 2))))
-    assert parameter_counts(g) == (244_760_768, 240_152_384, 4_608_384)
-    assert all(v._value is None for v in g.weights)
+def test_seed_sized_generator_is_counted_without_building_it():
+    spec = GeneratorSpec(100, (10, 20, 45, 256), (UpBlock(128, 1), UpBlock(64, 2), UpBlock(3, 2)))
+    assert spec.parameter_counts() == (244_760_768, 240_152_384, 4_608_384)
+    assert sum(row[3] for row in spec.layer_table()) == 244_760_768
 
 
 def test_one_dcgan_step_trains_both_networks():
     keras.utils.set_random_seed(0)
     g = conv_generator(GeneratorSpec(8, (2, 2, 8), (UpBlock(4, 2), UpBlock(3, 2)), kernel_size=3))
     d = conv_discriminator(DiscriminatorSpec((8, 8, 3), (DownBlock(4), DownBlock(8)), kernel_size=3))
-    gan = build_gan("dcgan", g, d, latent_dim=8, seed=0)
+    gan = build_gan("gan", g, d, latent_dim=8, seed=0)
     before = [w.numpy().copy() for w in g.trainable_weights + d.trainable_weights]
     images = np.random.default_rng(0).integers(0, 256, (32, 8, 8, 3), dtype=np.uint8)
-    history = fit_steps(gan, critic_batches(tf.data.Dataset.from_tensor_slices(images), 8, gan.objective), 2,
+    history = train(gan, tf.data.Dataset.from_tensor_slices(images), 2, 8,
                         verbose=0)
     after = [w.numpy() for w in g.trainable_weights + d.trainable_weights]
     assert all(not np.allclose(a, b) for a, b in zip(before, after))

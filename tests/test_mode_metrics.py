@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from thesis_gan.mode_collapse import get_mixture, grid_of_gaussians, mode_metrics, ring_of_gaussians
+from thesis_gan.data.mixtures import get_mixture, grid_of_gaussians, ring_of_gaussians
+from thesis_gan.eval.mode_metrics import mode_metrics
 
 
 def test_geometry_of_the_protocol():

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from thesis_gan.moving_objects import (BACKGROUND_RANGE, DIRECTION_VECTORS, KINDS, MovingObjects, clip_seed,
-                                       draw_boxes, moving_objects_dataset, render_clip)
+from thesis_gan.data.moving_objects import (BACKGROUND_RANGE, DIRECTION_VECTORS, KINDS, MovingObjects, clip_seed, draw_boxes, moving_objects_dataset, render_clip)
 
 SEED_SHAPES = [(40, 80, 180), (60, 36, 48), (120, 96, 128)]
 QUICK_SHAPES = [(8, 16, 16), (16, 32, 32), (1, 5, 7)]

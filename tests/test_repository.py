@@ -24,8 +24,8 @@ def _copy_project(tmp_path):
 def test_package_is_in_sync_with_notebooks(tmp_path):
     project = _copy_project(tmp_path)
     subprocess.run([str(BIN / "nbdev_export")], cwd=project, check=True, capture_output=True)
-    generated = sorted(p.name for p in (project / "thesis_gan").glob("*.py"))
-    committed = sorted(p.name for p in (ROOT / "thesis_gan").glob("*.py"))
+    generated = sorted(str(p.relative_to(project / "thesis_gan")) for p in (project / "thesis_gan").rglob("*.py"))
+    committed = sorted(str(p.relative_to(ROOT / "thesis_gan")) for p in (ROOT / "thesis_gan").rglob("*.py"))
     assert generated == committed, "modules differ: run nbdev_export"
     _, mismatch, errors = filecmp.cmpfiles(project / "thesis_gan", ROOT / "thesis_gan", generated, shallow=False)
     assert not mismatch and not errors, f"thesis_gan/ is not what nbdev_export makes from nbs/: {mismatch + errors}"
@@ -48,7 +48,8 @@ def _toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
     for part in toc["parts"]:
-        files += [c["file"] for c in part["chapters"]]
+        for chapter in part["chapters"]:
+            files += [chapter["file"]] + [s["file"] for s in chapter.get("sections", [])]
     return files
 
 
@@ -63,8 +64,12 @@ def _cells(path):
     return json.loads(path.read_text())["cells"]
 
 
-@pytest.mark.parametrize("nb", [p for p in NBS if not p.name.startswith("9")], ids=lambda p: p.stem)
-def test_chapter_has_a_profile_parameter(nb):
+def _runs_an_experiment(nb):
+    return any("".join(c["source"]).startswith("#| experiment") for c in _cells(nb))
+
+
+@pytest.mark.parametrize("nb", [p for p in NBS if _runs_an_experiment(p)], ids=lambda p: p.stem)
+def test_chapter_that_runs_an_experiment_has_a_profile_parameter(nb):
     tagged = [c for c in _cells(nb) if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1, "one cell tagged 'parameters' (papermill)"
     source = "".join(tagged[0]["source"])
@@ -87,3 +92,16 @@ def test_seed_literature_is_in_the_bibliography():
     for key in ("liu2018speed", "mandal2020motionrec", "yang2019unsupervised", "mao2017lsgan", "arjovsky2017wgan",
                 "gulrajani2017wgangp"):
         assert f"{{{key}," in bib
+
+
+def test_every_module_comes_from_one_notebook():
+    """nbdev exports one module per notebook (`#| default_exp`): the package's layout is the notebooks' map."""
+    modules = {}
+    for nb in NBS:
+        for c in _cells(nb):
+            m = re.match(r"#\| default_exp (\S+)", "".join(c["source"]))
+            if m:
+                modules.setdefault(m.group(1), []).append(nb.name)
+    assert all(len(v) == 1 for v in modules.values()), modules
+    generated = {str(p.relative_to(ROOT / "thesis_gan"))[:-3].replace("/", ".") for p in (ROOT / "thesis_gan").rglob("*.py")}
+    assert generated - {"__init__", "_modidx"} - {m for m in generated if m.endswith("__init__")} == set(modules)

@@ -24,7 +24,7 @@ def test_wheel_holds_only_the_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"thesis_gan"}
-    assert "thesis_gan/core.py" in names and not any(n.endswith(".ipynb") for n in names)
+    assert "thesis_gan/training/trainer.py" in names and "thesis_gan/objectives/registry.py" in names and not any(n.endswith(".ipynb") for n in names)
     meta = next(n for n in names if n.endswith("METADATA"))
     requires = [line for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines() if line.startswith("Requires-Dist")]
     runtime = [r for r in requires if "extra ==" not in r]
@@ -45,8 +45,7 @@ def test_wheel_installs_and_trains_without_book_tools(wheel, tmp_path):
     code = (
         "import sys, importlib.util as u\n"
         f"assert not [m for m in {BOOK_TOOLS!r} if u.find_spec(m)], 'book tooling installed'\n"
-        "from thesis_gan.runs import RunConfig, train_run, sample_run, load_variants\n"
-        "load_variants()\n"
+        "from thesis_gan.runs import RunConfig, train_run, sample_run\n"
         "train_run(RunConfig(variant='wgan-gp', data='ring', steps=20, steps_per_epoch=10, batch_size=32), sys.argv[1], verbose=0)\n"
         "x = sample_run(sys.argv[1], 100)\n"
         "assert x.shape == (100, 2)\n"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -25,7 +26,7 @@ def make_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train or resume a run")
-    train.add_argument("--variant", default="gan", help="gan, dcgan, wgan, wgan-gp, unrolled or lsgan")
+    train.add_argument("--variant", default="gan", help="gan, wgan, wgan-gp, unrolled or lsgan")
     train.add_argument("--data", default="ring", help="ring, grid, moving-objects or a folder of videos")
     train.add_argument("--steps", type=int, default=2000, help="generator steps")
     train.add_argument("--seed", type=int, default=0)
@@ -64,9 +65,8 @@ def make_parser():
 
 # %% ../nbs/91_cli.ipynb #6e9159a8
 def _train(args):
-    from thesis_gan.runs import RunConfig, load_variants, train_run
+    from thesis_gan.runs import RunConfig, train_run
 
-    load_variants()
     cfg = RunConfig(variant=args.variant, data=args.data, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
                     steps_per_epoch=args.steps_per_epoch, shape=args.shape, experiment=args.experiment,
                     experiment_scale=args.experiment_scale,
@@ -78,13 +78,12 @@ def _train(args):
 def _sample(args):
     import numpy as np
 
-    from thesis_gan.runs import load_variants, sample_run
+    from thesis_gan.runs import sample_run
 
     if os.path.exists(args.out) and not args.force:
         raise FileExistsError(f"{args.out} exists; pass --force to overwrite it")
     if not args.out.endswith(".npy"):
         raise ValueError(f"--out must be a .npy file, got {args.out!r}")
-    load_variants()
     samples = sample_run(args.run, args.n, seed=args.seed)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     np.save(args.out, samples)
@@ -92,7 +91,7 @@ def _sample(args):
     if args.video:
         if samples.ndim != 5:
             raise ValueError("--video needs a video run; this run samples 2-D points")
-        from thesis_gan.plotting import tile_clips, write_video
+        from thesis_gan.viz.media import tile_clips, write_video
 
         write_video(tile_clips(samples), args.video)
         print(f"wrote {args.video}")
@@ -105,13 +104,13 @@ def _experiments(args):
 
 
 def _chapters(args, render):
-    try:
-        import papermill  # noqa: F401  (the book extra)
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("papermill") is None:  # the book extra
         print("error: running chapters needs the book tools (papermill, jupyter-book): "
               "pip install 'thesis_gan[book]'", file=sys.stderr)
         return 2
-    from thesis_gan.chapters import ChapterFailed, build_book, run_chapters
+    from thesis_gan.book.chapters import ChapterFailed, build_book, run_chapters
 
     overrides = {name: _literal(value) for name, value in args.parameter}
     try:
@@ -137,6 +136,7 @@ def _literal(text):
 def main(argv=None):
     """Entry point of the `thesis-gan` console script."""
     args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         if args.command == "train":
