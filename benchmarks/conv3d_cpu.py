@@ -1,4 +1,4 @@
-"""Strided 3-D convolutions on a CPU: Keras's native layers against thesis_gan.dcgan's rewrite, side by side.
+"""Strided 3-D convolutions on a CPU: Keras's native layers against thesis_gan.ops.conv3d's rewrite, side by side.
 
 The rewrite (zero insertion / subsampling around stride-1 convolutions) gives the same outputs; this measures one
 training step (forward + backward of generator and discriminator) of a small video GAN with each, interleaved
@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from thesis_gan import dcgan  # noqa: E402
+from thesis_gan.models.dcgan import conv_discriminator, conv_generator  # noqa: E402
 from thesis_gan.models.video import video_gan_specs
 
 
@@ -43,10 +43,9 @@ def main():
     g_spec, d_spec = video_gan_specs(shape, width=args.width)
     steps = {}
     for native in (True, False):
-        # the layers decide at trace time: trace each step with the flag set
-        dcgan.native_conv3d = (lambda n: (lambda: n))(native)
         keras.utils.set_random_seed(0)
-        gen, disc = dcgan.conv_generator(g_spec), dcgan.conv_discriminator(d_spec)
+        gen = conv_generator(g_spec, fast_conv3d=not native)
+        disc = conv_discriminator(d_spec, fast_conv3d=not native)
         steps[native] = step_fn(gen, disc, args.batch, g_spec.latent_dim, shape)
         steps[native]()  # trace
     times = {True: [], False: []}
@@ -58,7 +57,7 @@ def main():
     native, rewrite = statistics.median(times[True]), statistics.median(times[False])
     print(f"video GAN step, clips {shape} x{args.batch}, generator width {args.width}, {args.rounds} rounds A B A B")
     print(f"| ops | median s/step |\n|---|---|\n| TensorFlow native strided Conv3D/Conv3DTranspose | {native:.3f} |")
-    print(f"| stride-1 rewrite (thesis_gan.dcgan) | {rewrite:.3f} |")
+    print(f"| stride-1 rewrite (thesis_gan.ops.conv3d) | {rewrite:.3f} |")
     print(f"speed-up: {native / rewrite:.1f}x")
 
 

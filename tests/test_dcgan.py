@@ -10,7 +10,7 @@ from thesis_gan.objectives.gan import NonSaturatingGAN
 from thesis_gan.training.trainer import build_gan, train
 from thesis_gan.objectives.registry import get_variant
 from thesis_gan.models.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator, conv_generator)
-from thesis_gan.models.summary import parameter_counts
+from thesis_gan.models.summary import keras_kind, parameter_counts
 
 
 def test_dcgan_trains_as_the_non_saturating_gan_with_the_papers_adam():
@@ -36,7 +36,7 @@ def test_generator_shapes_and_closed_form_counts(base, blocks, out):
     hidden = sum(b.filters for b in blocks[:-1])
     assert parameter_counts(g) == spec.parameter_counts()
     assert parameter_counts(g)[2] == 2 * (units + hidden)  # BatchNorm moving mean and variance
-    kinds = [type(layer).__name__ for layer in g.layers]
+    kinds = [keras_kind(layer) for layer in g.layers]
     assert kinds[-1].endswith("Transpose") and g.layers[-1].activation.__name__ == "tanh"
     assert kinds.count("BatchNormalization") == 1 + len(blocks) - 1  # none after the output layer
     y = keras.ops.convert_to_numpy(g(tf.random.normal((2, 10)) * 100.0))
@@ -48,14 +48,14 @@ def test_discriminator_rules():
                              kernel_size=3, dropout=0.1)
     assert spec.feature_shape == (2, 2, 2, 16)  # ceil(12 / 2) = 6 → 3 → 2
     d = conv_discriminator(spec)
-    kinds = [type(layer).__name__ for layer in d.layers]
+    kinds = [keras_kind(layer) for layer in d.layers]
     assert kinds[:3] == ["Conv3D", "LeakyReLU", "Dropout"] and kinds.count("BatchNormalization") == 2
     assert d(tf.zeros((5, 8, 12, 12, 3))).shape == (5, 1)
     critic = conv_discriminator(spec, batchnorm=False)
-    assert "BatchNormalization" not in [type(layer).__name__ for layer in critic.layers]
-    assert "LayerNormalization" in [type(layer).__name__ for layer in critic.layers]
+    assert "BatchNormalization" not in [keras_kind(layer) for layer in critic.layers]
+    assert "LayerNormalization" in [keras_kind(layer) for layer in critic.layers]
     plain = conv_discriminator(spec, batchnorm=False, norm=None)
-    assert {type(layer).__name__ for layer in plain.layers} == {"Conv3D", "LeakyReLU", "Dropout", "Flatten", "Dense"}
+    assert {keras_kind(layer) for layer in plain.layers} == {"Conv3D", "LeakyReLU", "Dropout", "Flatten", "Dense"}
     with pytest.raises(ValueError, match="norm must be"):
         conv_discriminator(spec, norm="group")
 

@@ -1,5 +1,4 @@
 """The moving-objects renderer and its tf.data pipeline: determinism, shapes, labels against pixels, cache."""
-import os
 
 import numpy as np
 import pytest

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from ..ops.conv3d import Conv3D, Conv3DTranspose
+from ..ops.conv3d import conv3d_layers
 
 # %% auto #0
 __all__ = ['UpBlock', 'GeneratorSpec', 'conv_generator', 'DownBlock', 'DiscriminatorSpec', 'conv_discriminator']
@@ -132,19 +132,21 @@ class GeneratorSpec:
         return rows
 
 
-def conv_generator(spec: GeneratorSpec, name="generator"):
+def conv_generator(spec: GeneratorSpec, name="generator", fast_conv3d=None):
     """Build the DCGAN generator described by `spec` (2-D or 3-D by the rank of its base shape).
 
     Args:
         spec: a `GeneratorSpec`.
         name: the model's name.
+        fast_conv3d: compute 3-D convolutions with the stride-1 rewrites of `thesis_gan.ops.conv3d` (see
+            `conv3d_layers`; None: chosen for this machine). The weights are the same either way.
 
     Returns:
         A built `keras.Sequential` mapping `(B, latent_dim)` to `(B, *spec.output_shape)` in [-1, 1].
     """
     layers = keras.layers
     conv, conv_name = {2: (layers.Conv2DTranspose, "conv2d_transpose"),
-                       3: (Conv3DTranspose, "conv3d_transpose")}[spec.rank]
+                       3: (conv3d_layers(fast_conv3d)[1], "conv3d_transpose")}[spec.rank]
     names = _SeedNames()
     model = keras.Sequential(name=name)
     model.add(keras.Input((spec.latent_dim,)))
@@ -222,7 +224,7 @@ class DiscriminatorSpec:
         return (*size, self.blocks[-1].filters)
 
 
-def conv_discriminator(spec: DiscriminatorSpec, batchnorm=None, norm="layer", name="discriminator"):
+def conv_discriminator(spec: DiscriminatorSpec, batchnorm=None, norm="layer", name="discriminator", fast_conv3d=None):
     """Build the discriminator (or critic) described by `spec`.
 
     Args:
@@ -230,6 +232,8 @@ def conv_discriminator(spec: DiscriminatorSpec, batchnorm=None, norm="layer", na
         batchnorm: overrides `spec.batchnorm` (pass `Variant.critic_batchnorm`); None keeps the spec's choice.
         norm: normalisation when BatchNorm is off: `"layer"` (LayerNormalization over channels) or None.
         name: the model's name.
+        fast_conv3d: compute 3-D convolutions with the stride-1 rewrites of `thesis_gan.ops.conv3d` (see
+            `conv3d_layers`; None: chosen for this machine). The weights are the same either way.
 
     Returns:
         A built `keras.Sequential` mapping `(B, *spec.input_shape)` to raw scores `(B, 1)`.
@@ -238,7 +242,7 @@ def conv_discriminator(spec: DiscriminatorSpec, batchnorm=None, norm="layer", na
         raise ValueError(f"norm must be 'layer' or None, got {norm!r}")
     batchnorm = spec.batchnorm if batchnorm is None else bool(batchnorm)
     layers = keras.layers
-    conv, conv_name = {2: (layers.Conv2D, "conv2d"), 3: (Conv3D, "conv3d")}[spec.rank]
+    conv, conv_name = {2: (layers.Conv2D, "conv2d"), 3: (conv3d_layers(fast_conv3d)[0], "conv3d")}[spec.rank]
     names = _SeedNames()
     model = keras.Sequential(name=name)
     model.add(keras.Input(spec.input_shape))

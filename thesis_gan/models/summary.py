@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 # %% auto #0
-__all__ = ['parameter_counts', 'layer_table', 'summary_text', 'format_layer_table']
+__all__ = ['parameter_counts', 'keras_kind', 'layer_table', 'summary_text', 'format_layer_table']
 
 # %% ../../nbs/03b_model_summary.ipynb #1c3948e4
 def parameter_counts(model):
@@ -18,9 +18,14 @@ def parameter_counts(model):
     return trainable + non_trainable, trainable, non_trainable
 
 
+def keras_kind(layer):
+    """The name of the Keras layer class a layer is (a subclass that only computes differently reports its base)."""
+    return next(cls.__name__ for cls in type(layer).__mro__ if cls.__module__.split(".")[0] == "keras")
+
+
 def layer_table(model):
-    """One row per layer: `(name, class name, output shape without the batch axis, parameter count)`."""
-    return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]),
+    """One row per layer: `(name, Keras class name, output shape without the batch axis, parameter count)`."""
+    return [(layer.name, keras_kind(layer), tuple(layer.output.shape[1:]),
              sum(math.prod(v.shape) for v in layer.weights)) for layer in model.layers]
 
 

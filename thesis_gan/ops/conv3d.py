@@ -3,21 +3,13 @@
 # %% ../../nbs/03a_conv3d_cpu.ipynb #d249f415
 from __future__ import annotations
 
-import functools
-
 import keras
 import tensorflow as tf
 
 # %% auto #0
-__all__ = ['native_conv3d', 'zero_insert', 'Conv3DTranspose', 'Conv3D']
+__all__ = ['zero_insert', 'ZeroInsertConv3DTranspose', 'SubsampledConv3D', 'conv3d_layers']
 
 # %% ../../nbs/03a_conv3d_cpu.ipynb #4608ff37
-@functools.lru_cache(maxsize=None)
-def native_conv3d() -> bool:
-    """Whether strided 3-D convolutions run as TensorFlow's own ops (True on a GPU machine)."""
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def _same_offsets(size, stride, kernel):
     """First stride-1 output index that a strided 'same' convolution keeps, along one axis."""
     out = -(-size // stride)
@@ -36,11 +28,11 @@ def zero_insert(x, strides):
 
 
 @keras.saving.register_keras_serializable("thesis_gan")
-class Conv3DTranspose(keras.layers.Conv3DTranspose):
-    """`keras.layers.Conv3DTranspose`, computed by zero insertion + stride-1 convolution on a CPU (same results)."""
+class ZeroInsertConv3DTranspose(keras.layers.Conv3DTranspose):
+    """`keras.layers.Conv3DTranspose` computed by zero insertion + a stride-1 convolution (the same results)."""
 
     def call(self, inputs):
-        if native_conv3d() or self.padding != "same" or self.data_format != "channels_last" or \
+        if self.padding != "same" or self.data_format != "channels_last" or self.output_padding is not None or \
                 any(d != 1 for d in self.dilation_rate):
             return super().call(inputs)
         pads = [[0, 0]]
@@ -56,11 +48,11 @@ class Conv3DTranspose(keras.layers.Conv3DTranspose):
 
 
 @keras.saving.register_keras_serializable("thesis_gan")
-class Conv3D(keras.layers.Conv3D):
-    """`keras.layers.Conv3D`; strided "same" convolutions run as stride-1 convolution + subsampling on a CPU."""
+class SubsampledConv3D(keras.layers.Conv3D):
+    """`keras.layers.Conv3D` whose strided "same" convolutions run as a stride-1 convolution + subsampling."""
 
     def call(self, inputs):
-        if native_conv3d() or all(s == 1 for s in self.strides) or self.padding != "same" or \
+        if all(s == 1 for s in self.strides) or self.padding != "same" or \
                 self.data_format != "channels_last" or any(d != 1 for d in self.dilation_rate) or self.groups != 1:
             return super().call(inputs)
         full = tf.nn.conv3d(inputs, self.kernel, [1, 1, 1, 1, 1], "SAME")
@@ -72,3 +64,17 @@ class Conv3D(keras.layers.Conv3D):
         if self.use_bias:
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+def conv3d_layers(fast=None):
+    """`(Conv3D, Conv3DTranspose)` classes for a builder: Keras's own, or the stride-1 rewrites above.
+
+    Args:
+        fast: True for the rewrites, False for Keras's layers; None chooses by the measurement of
+            `benchmarks/conv3d_cpu.py`: the rewrites on a machine without GPU, Keras's layers on a GPU.
+    """
+    if fast is None:
+        fast = not tf.config.list_physical_devices("GPU")
+    if fast:
+        return SubsampledConv3D, ZeroInsertConv3DTranspose
+    return keras.layers.Conv3D, keras.layers.Conv3DTranspose
