@@ -69,20 +69,20 @@ def test_resume_after_kill(tmp_path):
             "--batch-size", "32", "--seed", "1", "--out", str(run_dir), "--quiet"]
     proc = subprocess.Popen(thesis_gan_cmd() + args, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    progress = run_dir / "progress.json"  # the run's own record of finished epochs (written after each backup)
+    checkpoints = run_dir / "checkpoints"  # one complete file per save: checkpoint-000002.weights.h5, ...
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        if progress.exists() and json.loads(progress.read_text() or "{}").get("epochs_done", 0) >= 2:
+        if (checkpoints / "checkpoint-000002.weights.h5").exists():
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the run ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = json.loads(progress.read_text())["epochs_done"]
+    done = max(int(p.name[11:17]) for p in checkpoints.glob("checkpoint-*.weights.h5"))
     assert not (run_dir / "generator.weights.h5").exists()
     resumed = run(*args)
     assert f"resuming {run_dir} after epoch {done} of 30 ({done * 100} steps done)" in resumed.stderr
-    assert (run_dir / "generator.weights.h5").exists() and not (run_dir / "backup").exists()
+    assert (run_dir / "generator.weights.h5").exists() and len(list(checkpoints.glob("checkpoint-*"))) == 3
     epochs = [int(line.split(",")[0]) for line in (run_dir / "history.csv").read_text().splitlines()[1:] if line[:1].isdigit()]
     assert max(epochs) == 29 and set(range(30)) == set(epochs)
 

@@ -19,12 +19,13 @@ from .data.mixtures import MIXTURES, get_mixture
 from .data.pipeline import to_uint8
 from .models.mlp import mlp_discriminator, mlp_generator
 from .objectives.registry import get_variant, objective_from_config
+from .training.checkpoint import Checkpoint, restore_checkpoint
 from .training.trainer import GAN, train
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'PROGRESS', 'FORMAT', 'RunError', 'RunConfig', 'resolve_models',
+__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'FORMAT', 'RunError', 'RunConfig', 'resolve_models',
            'build_models', 'clip_shape', 'build_dataset', 'run_record', 'build_run', 'train_run', 'load_record',
            'load_config', 'load_generator', 'sample_run']
 
@@ -175,7 +176,7 @@ def build_dataset(cfg: RunConfig):
     return video_folder_dataset(cfg.data, clip_shape(cfg), frame_stride=cfg.frame_stride, on_error=cfg.on_error)
 
 # %% ../nbs/90_runs.ipynb #018fc202
-CONFIG, GENERATOR, DISCRIMINATOR, PROGRESS = "config.json", "generator.weights.h5", "discriminator.weights.h5", "progress.json"
+CONFIG, GENERATOR, DISCRIMINATOR, CHECKPOINTS = "config.json", "generator.weights.h5", "discriminator.weights.h5", "checkpoints"
 FORMAT = 1  # the layout of config.json
 
 
@@ -194,7 +195,7 @@ def _read_json(path):
 
 
 def _check_run_dir(run_dir, cfg):
-    """Return the epochs already done (0 for a new run); raise RunError if the folder can't be used."""
+    """Raise RunError if the folder can't be used for `cfg` (a finished run, another run, not a run folder)."""
     config_path = os.path.join(run_dir, CONFIG)
     if os.path.exists(os.path.join(run_dir, GENERATOR)):
         raise RunError(f"{run_dir} holds a finished run; choose another --out folder (nothing was overwritten)")
@@ -207,22 +208,8 @@ def _check_run_dir(run_dir, cfg):
         if old != new:
             diff = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
             raise RunError(f"{run_dir} holds a run with another configuration {diff} (old, new); choose another folder")
-        progress = os.path.join(run_dir, PROGRESS)
-        return int(_read_json(progress)["epochs_done"]) if os.path.exists(progress) else 0
-    if os.path.isdir(run_dir) and os.listdir(run_dir):
+    elif os.path.isdir(run_dir) and os.listdir(run_dir):
         raise RunError(f"{run_dir} exists and is not a run folder; choose an empty or new folder")
-    return 0
-
-
-class _Progress(keras.callbacks.Callback):
-    """Writes the number of finished epochs to `progress.json` after each epoch (after the backup was saved)."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def on_epoch_end(self, epoch, logs=None):
-        _write_json_atomically({"epochs_done": epoch + 1}, self.path)
 
 
 def _save_weights_atomically(model, path):
@@ -266,21 +253,22 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
         train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, callbacks=callbacks,
               verbose=verbose)
         return gan
-    done = _check_run_dir(run_dir, cfg)
+    _check_run_dir(run_dir, cfg)
     os.makedirs(run_dir, exist_ok=True)
+    checkpoints = os.path.join(run_dir, CHECKPOINTS)
+    done = 0
     if not os.path.exists(os.path.join(run_dir, CONFIG)):
         _write_json_atomically(run_record(cfg, gan, resolve_models(cfg)), os.path.join(run_dir, CONFIG))
     else:  # resuming: the stored record, not today's defaults, defines the run
         gan = build_run(_read_json(os.path.join(run_dir, CONFIG)))
         generator, discriminator = gan.generator, gan.discriminator
+        done = restore_checkpoint(gan, checkpoints)
     if done:
         logger.info("resuming %s after epoch %d of %d (%d steps done)", run_dir, done,
                     cfg.steps // cfg.steps_per_epoch, done * cfg.steps_per_epoch)
-    backup = keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"), delete_checkpoint=True)
     log = keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)
-    progress = _Progress(os.path.join(run_dir, PROGRESS))
-    train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch,
-          callbacks=[backup, log, progress, *callbacks], verbose=verbose)
+    train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, initial_epoch=done,
+          callbacks=[Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
     _save_weights_atomically(discriminator, os.path.join(run_dir, DISCRIMINATOR))
     _save_weights_atomically(generator, os.path.join(run_dir, GENERATOR))
     return gan
