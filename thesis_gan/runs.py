@@ -19,7 +19,7 @@ from .data.mixtures import MIXTURES, get_mixture
 from .data.pipeline import to_uint8
 from .models.mlp import mlp_discriminator, mlp_generator
 from .objectives.registry import get_variant, objective_from_config
-from .training.checkpoint import Checkpoint, restore_checkpoint
+from .training.checkpoint import Checkpoint, StopOnDivergence, restore_checkpoint
 from .training.trainer import GAN, train
 
 logger = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
                     cfg.steps // cfg.steps_per_epoch, done * cfg.steps_per_epoch)
     log = keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)
     train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, initial_epoch=done,
-          callbacks=[Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
+          callbacks=[StopOnDivergence(), Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
     _save_weights_atomically(discriminator, os.path.join(run_dir, DISCRIMINATOR))
     _save_weights_atomically(generator, os.path.join(run_dir, GENERATOR))
     return gan

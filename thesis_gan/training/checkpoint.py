@@ -14,7 +14,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'PATTERN', 'checkpoint_paths', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint']
+__all__ = ['logger', 'PATTERN', 'checkpoint_paths', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TrainingDiverged',
+           'StopOnDivergence']
 
 # %% ../../nbs/94_checkpoints.ipynb #a6fa5e09
 PATTERN = "checkpoint-{:06d}.weights.h5"
@@ -89,3 +90,35 @@ class Checkpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
             save_checkpoint(self.model, self.folder, epoch + 1, self.keep)
+
+# %% ../../nbs/94_checkpoints.ipynb #4ad68bd3
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite; the message names the step and what diverged."""
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop `fit` at once when a loss or (at an epoch's end) a weight is NaN or infinite.
+
+    Put it before `Checkpoint` in the callbacks, so that a diverged epoch is never saved.
+
+    Raises:
+        TrainingDiverged: from `fit`, naming the generator step and the loss or weight.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def _step(self, batch):
+        return self.epoch * self.params["steps"] + batch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not np.isfinite(float(value)):
+                raise TrainingDiverged(f"training diverged at step {self._step(batch)}: {name} is {float(value)}; "
+                                       "the last good checkpoint is kept")
+
+    def on_epoch_end(self, epoch, logs=None):
+        for variable in self.model.weights:
+            if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
+                raise TrainingDiverged(f"training diverged by step {(epoch + 1) * self.params['steps']}: weight "
+                                       f"{variable.path} is not finite; the last good checkpoint is kept")
