@@ -143,3 +143,13 @@ def test_an_old_run_samples_the_same_after_a_code_default_changes(tmp_path, monk
     assert resolve_models(cfg)["generator"]["hidden"] == 64  # today's code would build another network
     after = sample_run(str(tmp_path / "run"), 64, seed=1)
     assert np.array_equal(before, after)
+
+
+@pytest.mark.slow
+def test_bad_input_is_one_line_without_tensorflow_noise(tmp_path):
+    bad = run("train", "--variant", "stylegan", "--data", "ring", "--out", str(tmp_path / "r"), check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: unknown GAN variant 'stylegan'; expected one of gan, wgan, wgan-gp, unrolled, lsgan"]
+    debug = run("--debug", "train", "--variant", "stylegan", "--data", "ring", "--out", str(tmp_path / "r"), check=False)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -23,6 +24,8 @@ def _shape(text):
 def make_parser():
     """The `thesis-gan` argument parser."""
     parser = argparse.ArgumentParser(prog="thesis-gan", description="GANs for motion-video datasets (thesis_gan).")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks and TensorFlow's start-up messages instead of one-line errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train or resume a run")
@@ -133,12 +136,49 @@ def _literal(text):
         return text
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Silence file descriptor 2 while TensorFlow loads.
+
+    TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog() ...", "Could not find cuda
+    drivers ...") are written before any log setting is read, so `TF_CPP_MIN_LOG_LEVEL` cannot hide them.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _load_tensorflow():
+    import importlib
+
+    importlib.import_module("keras")  # loaded here, with its start-up lines silenced
+    tf = importlib.import_module("tensorflow")
+
+    tf.config.list_physical_devices("GPU")  # the CUDA probe prints too
+
+
 def main(argv=None):
-    """Entry point of the `thesis-gan` console script."""
+    """Entry point of the `thesis-gan` console script.
+
+    Wrong input ends with one line on stderr that says what was expected and what was given, and exit code 2; a
+    diverged training run with exit code 1; `--debug` shows the traceback instead.
+    """
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if not args.debug else "0")
     try:
+        if args.command in ("train", "sample"):
+            if args.debug:
+                _load_tensorflow()
+            else:
+                with _native_stderr_silenced():
+                    _load_tensorflow()
         if args.command == "train":
             return _train(args)
         if args.command == "sample":
@@ -146,6 +186,15 @@ def main(argv=None):
         if args.command == "experiments":
             return _experiments(args)
         return _chapters(args, render=args.command == "book")
-    except (ValueError, FileExistsError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except Exception as e:
+        if args.debug:
+            raise
+        from thesis_gan.training.checkpoint import TrainingDiverged
+
+        if isinstance(e, TrainingDiverged):
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        if isinstance(e, (ValueError, TypeError, OSError)):  # bad input, a missing or unwritable path
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
