@@ -63,6 +63,15 @@ def test_pdf_holds_the_figures(pdf):
     assert pdf[2] >= len(with_figures) >= 5, f"{pdf[2]} images in the PDF for {len(with_figures)} chapters with figures"
 
 
+def test_pdf_holds_every_image_of_the_single_page(pdf):
+    page = ROOT / "_build" / "book" / "_build" / "singlehtml" / "_thesis.html"  # the page that tools/print_pdf.py printed
+    if not page.exists():
+        pytest.skip("no single-page HTML next to the PDF")
+    images = re.findall(r"<img[^>]+src=\"([^\"]+)\"", page.read_text())
+    assert any(src.endswith(".gif") for src in images), "no GIF on the printed page"
+    assert pdf[2] >= len(images), f"{pdf[2]} images in the PDF, {len(images)} on the page (GIFs print their first frame)"
+
+
 def test_pdf_math_is_typeset(pdf):
     squashed = _squash(pdf[1])
     formulas, raw = 0, []
