@@ -64,6 +64,11 @@ def make_parser():
         p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                        help="override one chapter parameter (repeatable)")
     chapters.add_argument("--only", nargs="+", default=None, help="chapter names or prefixes, e.g. 02_mode_collapse")
+    for p in (chapters, book):
+        p.add_argument("--force", action="store_true", help="execute every chapter again, cached or not")
+    pdf = sub.add_parser("pdf", help="print the built book to one PDF (single-page HTML, headless Chromium)")
+    pdf.add_argument("--out", default=os.path.join("_build", "book"), help="the built book (as `book` left it)")
+    pdf.add_argument("--pdf", default=os.path.join("_build", "thesis_gan.pdf"), help="the PDF to write")
     return parser
 
 # %% ../nbs/91_cli.ipynb #6e9159a8
@@ -117,13 +122,31 @@ def _chapters(args, render):
 
     overrides = {name: _literal(value) for name, value in args.parameter}
     try:
-        run_chapters(args.profile, only=getattr(args, "only", None), out=args.out, root=args.root, parameters=overrides)
+        run_chapters(args.profile, only=getattr(args, "only", None), out=args.out, root=args.root, parameters=overrides,
+                     force=True if args.force else None)
     except ChapterFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if render:
         html = build_book(args.out)
         print(f"the book is at {os.path.join(html, 'index.html')}")
+    return 0
+
+
+def _pdf(args):
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        print("error: printing the PDF needs playwright: pip install 'thesis_gan[dev]'", file=sys.stderr)
+        return 2
+    from thesis_gan.book.chapters import ChapterFailed, build_pdf
+
+    try:
+        build_pdf(args.out, args.pdf)
+    except ChapterFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"the PDF is at {args.pdf}")
     return 0
 
 
@@ -185,6 +208,8 @@ def main(argv=None):
             return _sample(args)
         if args.command == "experiments":
             return _experiments(args)
+        if args.command == "pdf":
+            return _pdf(args)
         return _chapters(args, render=args.command == "book")
     except Exception as e:
         if args.debug:

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the 
 
 def _pages():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    files = [toc["root"]] + [entry["file"] for part in toc["parts"] for c in part["chapters"]
+                             for entry in [c, *c.get("sections", [])]]
     return [f + ".html" for f in files]
+
+
+def test_every_chapter_is_a_page():
+    missing = [p for p in _pages() if not (HTML / p).exists()]
+    assert not missing, f"pages of _toc.yml that were not built: {missing}"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +68,13 @@ def test_page_renders(browser, server, page_path):
     text = page.inner_text("main")
     assert len(text) > 200, f"{page_path} is (almost) empty"
     assert "Traceback (most recent call last)" not in text, f"{page_path} shows an error"
+    # what the reader sees: no nbdev directives, no parameter cells (the source is in <pre>, read all of the page)
+    body = page.inner_text("body")
+    directives = re.findall(r"^\s*#\|.*$", body, re.M)
+    assert not directives, f"{page_path} shows nbdev directives: {directives[:3]}"
+    assert not re.search(r"^\s*# Parameters\s*$", body, re.M), f"{page_path} shows papermill's injected parameters"
+    tagged = page.evaluate("document.querySelectorAll('.tag_injected-parameters, .tag_parameters').length")
+    assert not tagged, f"{page_path} shows a parameters cell"
     if page.evaluate("document.querySelectorAll('.math').length") > 0:  # MathJax is served locally and typesets
         page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15000)
     page.close()

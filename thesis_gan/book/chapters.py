@@ -3,16 +3,30 @@
 # %% ../../nbs/92_chapters.ipynb #f0df3139
 from __future__ import annotations
 
+import ast
+import configparser
+import copy
+import functools
+import hashlib
+import http.server
 import json
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
+logger = logging.getLogger(__name__)
+
 # %% auto #0
-__all__ = ['BOOK_FILES', 'ChapterFailed', 'toc_files', 'chapter_notebooks', 'has_parameters', 'stage', 'run_chapters',
-           'build_book']
+__all__ = ['logger', 'DIRECTIVE', 'REMOVED_TAGS', 'DIRECTIVE_TAGS', 'API_MARKER', 'BOOK_FILES', 'BOOK_DIRS', 'EXECUTED',
+           'CACHE_METADATA', 'WAIT_FOR_PAGE', 'ChapterFailed', 'toc_files', 'chapter_notebooks', 'has_parameters',
+           'package_dir', 'package_modules', 'parse_code', 'imported_modules', 'notebook_dependencies', 'cache_key',
+           'render_notebook', 'write_if_changed', 'render_chapter', 'api_reference', 'stage', 'cached_key',
+           'run_chapters', 'build_book', 'single_page', 'print_pdf', 'build_pdf']
 
 # %% ../../nbs/92_chapters.ipynb #79425604
 class ChapterFailed(RuntimeError):
@@ -57,27 +71,338 @@ def has_parameters(path):
         cells = json.load(f)["cells"]
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
 
+# %% ../../nbs/92_chapters.ipynb #dca3904a
+def package_dir(root="."):
+    """The package folder of the project at `root` (`lib_path` of its `settings.ini`), or None if there is none."""
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(root, "settings.ini"))
+    lib = cfg.get("DEFAULT", "lib_path", fallback=None) or __name__.partition(".")[0]
+    path = os.path.join(root, lib)
+    return path if os.path.exists(os.path.join(path, "__init__.py")) else None
+
+
+def package_modules(pkg_dir):
+    """`{dotted name: file}` for every module of the package folder `pkg_dir`, found on disk (nothing is imported)."""
+    if not pkg_dir:
+        return {}
+    pkg_dir = os.path.normpath(pkg_dir)
+    parent, modules = os.path.dirname(pkg_dir), {}
+    for dirpath, dirnames, files in os.walk(pkg_dir):
+        dirnames[:] = sorted(d for d in dirnames if os.path.exists(os.path.join(dirpath, d, "__init__.py")))
+        prefix = os.path.relpath(dirpath, parent).replace(os.sep, ".")
+        for f in sorted(files):
+            if f.endswith(".py"):
+                modules[prefix if f == "__init__.py" else f"{prefix}.{f[:-3]}"] = os.path.join(dirpath, f)
+    return modules
+
+
+def parse_code(source):
+    """`ast` of a code cell or module; IPython lines (`%magic`, `!shell`) are blanked. None if it does not parse."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+        try:
+            return ast.parse("\n".join(lines))
+        except SyntaxError:
+            return None
+
+
+def imported_modules(tree, modules, current=None):
+    """The names of `modules` that `tree` imports, with the packages on the way (absolute and relative imports).
+
+    `current` is the dotted name of the module `tree` belongs to (needed for `from .x import y`)."""
+    is_package = current is not None and modules.get(current, "").endswith("__init__.py")
+    package = current if is_package else (current or "").rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                if node.level - 1 >= len(parts):
+                    continue
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & modules.keys()
+    return found
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def notebook_dependencies(nb, modules):
+    """The package modules a notebook (a dict) imports, transitively; all of them if a code cell does not parse."""
+    todo = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            tree = parse_code(_source(cell))
+            if tree is None:
+                return set(modules)
+            todo |= imported_modules(tree, modules)
+    seen = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        with open(modules[name], encoding="utf-8") as f:
+            tree = parse_code(f.read())
+        todo |= (set(modules) if tree is None else imported_modules(tree, modules, name)) - seen
+    return seen
+
+
+def cache_key(nb_path, parameters, profile, root="."):
+    """sha256 of what a chapter's execution depends on: its cells' sources and tags (not outputs or ids), the
+    parameters and profile, and the source of every package module it imports (transitively)."""
+    with open(nb_path, encoding="utf-8") as f:
+        nb = json.load(f)
+    modules = package_modules(package_dir(root))
+    payload = {
+        "cells": [[c["cell_type"], _source(c), sorted(c.get("metadata", {}).get("tags", []))] for c in nb["cells"]],
+        "parameters": parameters, "profile": profile, "modules": {}}
+    for name in sorted(notebook_dependencies(nb, modules)):
+        with open(modules[name], encoding="utf-8") as f:
+            payload["modules"][name] = f.read()
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()
+
+# %% ../../nbs/92_chapters.ipynb #69b3d4ff
+DIRECTIVE = re.compile(r"^\s*#\|")
+REMOVED_TAGS = {"parameters", "injected-parameters"}
+# nbdev directives that have a Jupyter Book tag with the same meaning.
+DIRECTIVE_TAGS = {r"echo:\s*false": "remove-input", r"output:\s*false": "remove-output"}
+
+
+def render_notebook(nb):
+    """The notebook (a dict) as the reader sees it: no nbdev directive lines (`#| ...`), no cells tagged
+    `parameters` or `injected-parameters`, no `#| hide` cells and no cells that held only directives.
+    Jupyter Book tags (`hide-input`, `remove-input`, `remove-cell`, ...) are kept; `#| echo: false` and
+    `#| output: false` become `remove-input` and `remove-output`."""
+    out = copy.deepcopy(nb)
+    cells = []
+    for cell in out["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if REMOVED_TAGS & set(tags):
+            continue
+        if cell["cell_type"] == "code":
+            lines = _source(cell).splitlines(keepends=True)
+            directives = [line.strip()[2:].strip() for line in lines if DIRECTIVE.match(line)]
+            if any(re.match(r"hide\b", d) for d in directives):
+                continue
+            text = "".join(line for line in lines if not DIRECTIVE.match(line)).strip("\n")
+            if directives and not text.strip():
+                continue
+            extra = [tag for d in directives for pattern, tag in DIRECTIVE_TAGS.items() if re.fullmatch(pattern, d)]
+            if extra:
+                cell.setdefault("metadata", {})["tags"] = tags + [t for t in extra if t not in tags]
+            cell["source"] = text
+        cells.append(cell)
+    out["cells"] = cells
+    return out
+
+
+def write_if_changed(path, data):
+    """Write `data` (str or bytes) to `path` atomically unless the file already holds it; whether it wrote."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return False
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return True
+
+
+def render_chapter(src, dst):
+    """Write the reader's copy of notebook `src` (an executed copy, or the source as a placeholder) to `dst`,
+    only if it changed; whether it wrote."""
+    with open(src, encoding="utf-8") as f:
+        nb = render_notebook(json.load(f))
+    return write_if_changed(dst, json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+# %% ../../nbs/92_chapters.ipynb #5391f924
+API_MARKER = "<!-- api-reference -->"
+_SECTION = re.compile(r"(Args|Arguments|Parameters|Returns|Yields|Raises|Attributes|Examples?|Notes?):\s*$")
+
+
+def _markdown_docstring(doc):
+    """A Google-style docstring as Markdown: `Args:`-like sections become bold labels with lists."""
+    out, section = [], None
+    for line in (doc or "").splitlines():
+        stripped = line.strip()
+        if _SECTION.fullmatch(stripped) and line == line.lstrip():
+            section = stripped[:-1]
+            out += ["", f"**{section}:**", ""]
+            continue
+        if section and stripped and line != line.lstrip():
+            indent = len(line) - len(line.lstrip())
+            if indent <= 4 and section not in ("Example", "Examples"):
+                out.append("- " + re.sub(r"^(\*{0,2}\w+)((?: \([^)]*\))?):", r"`\1`\2:", stripped))
+            else:
+                out.append(f"  {stripped}")
+            continue
+        if stripped:
+            section = None
+        # nothing in a docstring may become a heading, a rule or a code fence of the page
+        if re.match(r"#|[-=*_]{3,}\s*$|`{3}|~{3}", stripped):
+            stripped = "\\" + stripped
+            line = stripped
+        out.append(line)
+    return "\n".join(out).strip()
+
+
+def _signature(node, skip_self=False):
+    args = copy.deepcopy(node.args)
+    if skip_self and args.posonlyargs:
+        args.posonlyargs = args.posonlyargs[1:]
+    elif skip_self and args.args:
+        args.args = args.args[1:]
+    returns = f" -> {ast.unparse(node.returns)}" if getattr(node, "returns", None) else ""
+    return f"({ast.unparse(args)}){returns}"
+
+
+def _public_names(tree):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            try:
+                return list(ast.literal_eval(node.value))
+            except ValueError:
+                break
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not n.name.startswith("_")]
+
+
+def _fence(code):
+    return f"```python\n{code}\n```"
+
+
+def api_reference(root="."):
+    """Markdown documenting every public module of the package at `root`: each public function and class (from
+    `__all__`, else the names without a leading underscore) with its signature and docstring. Read with `ast`:
+    nothing is imported, so modules that need an extra are documented too."""
+    lines = []
+    for name, path in sorted(package_modules(package_dir(root)).items()):
+        if any(part.startswith("_") for part in name.split(".")):
+            continue
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        public = [defs[n] for n in _public_names(tree) if n in defs]
+        if not public:
+            continue
+        lines += [f"## `{name}`", "", _markdown_docstring(ast.get_docstring(tree)), ""]
+        for node in public:
+            if isinstance(node, ast.ClassDef):
+                init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+                bases = ", ".join(ast.unparse(b) for b in node.bases)
+                sig = _signature(init, skip_self=True) if init else (f"({bases})" if bases else "")
+                lines += [f"### `{node.name}`", "", _fence(f"class {node.name}{sig}"), "",
+                          _markdown_docstring(ast.get_docstring(node)), ""]
+                for method in node.body:
+                    if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and not method.name.startswith("_"):
+                        static = any(ast.unparse(d) == "staticmethod" for d in method.decorator_list)
+                        lines += [_fence(f"{node.name}.{method.name}{_signature(method, skip_self=not static)}"), "",
+                                  _markdown_docstring(ast.get_docstring(method)), ""]
+            else:
+                lines += [f"### `{node.name}`", "", _fence(f"{node.name}{_signature(node)}"), "",
+                          _markdown_docstring(ast.get_docstring(node)), ""]
+    return "\n".join(lines).strip() + "\n"
+
 # %% ../../nbs/92_chapters.ipynb #5f0f8cc0
 BOOK_FILES = ("_toc.yml", "_config.yml", "references.bib")
+BOOK_DIRS = ("_static",)
+EXECUTED = "_executed"  # papermill's executed copies (with their cache keys), under the build folder
+CACHE_METADATA = "thesis_gan_cache"
+
+
+def _copy_if_changed(src, dst):
+    with open(src, "rb") as f:
+        return write_if_changed(dst, f.read())
 
 
 def stage(root, out):
-    """Copy the book's configuration and Markdown pages from `root` to `out`; unexecuted notebooks as placeholders."""
+    """Stage the book in `out`: configuration, `_static/`, Markdown pages (a page holding `API_MARKER` gets the
+    generated API reference there) and the reader's copy of every notebook, rendered from its executed copy in
+    `out/_executed/` or, if it has none yet, from the source as a placeholder. Files whose content is unchanged are
+    not rewritten, so that Sphinx's incremental build sees nothing new. Returns the paths it wrote."""
+    written = []
     for name in BOOK_FILES:
-        shutil.copy2(os.path.join(root, name), os.path.join(out, name))
+        if os.path.exists(os.path.join(root, name)) and _copy_if_changed(os.path.join(root, name), os.path.join(out, name)):
+            written.append(name)
+    for folder in BOOK_DIRS:
+        for dirpath, _, files in os.walk(os.path.join(root, folder)):
+            for f in sorted(files):
+                rel = os.path.relpath(os.path.join(dirpath, f), root)
+                if _copy_if_changed(os.path.join(root, rel), os.path.join(out, rel)):
+                    written.append(rel)
     for f in toc_files(root):
-        for suffix in (".md", ".ipynb"):
-            src, dst = os.path.join(root, f + suffix), os.path.join(out, f + suffix)
-            if os.path.exists(src) and not os.path.exists(dst):
-                os.makedirs(os.path.dirname(dst), exist_ok=True)
-                shutil.copy2(src, dst)
-            if suffix == ".md" and os.path.exists(src):
-                shutil.copy2(src, dst)
+        md, nb = os.path.join(root, f + ".md"), os.path.join(root, f + ".ipynb")
+        if os.path.exists(md):
+            with open(md, encoding="utf-8") as fh:
+                text = fh.read()
+            if API_MARKER in text:
+                text = text.replace(API_MARKER, api_reference(root))
+            if write_if_changed(os.path.join(out, f + ".md"), text):
+                written.append(f + ".md")
+        if os.path.exists(nb):
+            executed = os.path.join(out, EXECUTED, f + ".ipynb")
+            if render_chapter(executed if os.path.exists(executed) else nb, os.path.join(out, f + ".ipynb")):
+                written.append(f + ".ipynb")
+    return written
+
+
+def cached_key(executed):
+    """The cache key stored in an executed copy, or None."""
+    try:
+        with open(executed, encoding="utf-8") as f:
+            return json.load(f)["metadata"].get(CACHE_METADATA, {}).get("key")
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+# %% ../../nbs/92_chapters.ipynb #afd812da
+def _execute(src, executed, cwd, params, key):
+    """papermill `src` into a temporary copy, then store it under `executed` with its cache key; a failed or
+    interrupted execution leaves no copy at `executed` (a failed one is kept as `*.failed.ipynb` for debugging)."""
+    import nbformat
+    import papermill
+
+    os.makedirs(os.path.dirname(executed), exist_ok=True)
+    tmp = f"{executed[:-6]}.partial-{os.getpid()}.ipynb"
+    failed = f"{executed[:-6]}.failed.ipynb"
+    try:
+        try:
+            nb = papermill.execute_notebook(src, tmp, parameters=params, cwd=cwd, kernel_name="python3",
+                                            progress_bar=False, log_output=False)
+        except papermill.PapermillExecutionError:
+            if os.path.exists(tmp):
+                os.replace(tmp, failed)
+            raise
+        nb.metadata[CACHE_METADATA] = {"key": key, "parameters": params}
+        nbformat.write(nb, tmp)
+        os.replace(tmp, executed)
+        if os.path.exists(failed):
+            os.remove(failed)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def run_chapters(profile="quick", only=None, out=os.path.join("_build", "book"), root=".", parameters=None,
-                 progress=True):
+                 progress=True, force=None):
     """Execute the chapters with papermill into `out` (mirroring `root`) and stage the rest of the book.
+
+    A chapter is executed only when its `cache_key` differs from the one stored with its executed copy in
+    `out/_executed/`; the reader's copy in `out` is rendered from it (`render_notebook`).
 
     Args:
         profile: `quick` or `full`, passed to every chapter with a `parameters` cell.
@@ -85,9 +410,11 @@ def run_chapters(profile="quick", only=None, out=os.path.join("_build", "book"),
         out: the build folder.
         root: the repository root.
         parameters: extra parameters for every parameterised chapter (override the profile's values).
+        progress: show a progress bar and log to the terminal.
+        force: execute every chapter, cached or not; default: the environment variable `THESIS_GAN_NO_CACHE`.
 
     Returns:
-        list of `(chapter, seconds)`.
+        list of `(chapter, seconds)` of the chapters that were executed (cached ones are not listed).
 
     Raises:
         ChapterFailed: naming the chapter, the cell and the error of the first failure.
@@ -97,42 +424,150 @@ def run_chapters(profile="quick", only=None, out=os.path.join("_build", "book"),
 
     if profile not in ("quick", "full"):
         raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+    if force is None:
+        force = os.environ.get("THESIS_GAN_NO_CACHE", "").lower() not in ("", "0", "false", "no")
     notebooks = chapter_notebooks(root, only)
     os.makedirs(out, exist_ok=True)
     stage(root, out)
+    handler = None
+    if progress and not logger.hasHandlers():  # nobody configured logging: show the chapter log on the terminal
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    timings = []
+    timings, cached = [], []
     try:
         bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="chapter", disable=not progress, file=sys.stdout)
         for nb in bar:
             name = os.path.basename(nb)[:-6]
             bar.set_postfix_str(name)
             src, dst = os.path.join(root, nb), os.path.join(out, nb)
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            executed = os.path.join(out, EXECUTED, nb)
             params = {"profile": profile, **(parameters or {})} if has_parameters(src) else {}
-            start = time.perf_counter()
-            try:
-                papermill.execute_notebook(src, dst, parameters=params, cwd=os.path.dirname(os.path.abspath(dst)),
-                                           kernel_name="python3", progress_bar=False, log_output=False)
-            except papermill.PapermillExecutionError as e:
-                raise ChapterFailed(f"chapter {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
-                                    f"(executed copy: {dst})") from None
-            timings.append((name, time.perf_counter() - start))
-            tqdm.write(f"  {name}: {timings[-1][1]:.0f} s")
+            key = cache_key(src, params, profile, root)
+            if not force and cached_key(executed) == key:
+                cached.append(name)
+                logger.info("%s: cached", name)
+            else:
+                start = time.perf_counter()
+                try:
+                    _execute(src, executed, os.path.dirname(os.path.abspath(dst)), params, key)
+                except papermill.PapermillExecutionError as e:
+                    raise ChapterFailed(f"chapter {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
+                                        f"(executed copy: {executed[:-6]}.failed.ipynb)") from None
+                timings.append((name, time.perf_counter() - start))
+                logger.info("%s: executed in %.0f s", name, timings[-1][1])
+            render_chapter(executed, dst)
+        logger.info("chapters: %d executed, %d cached%s", len(timings), len(cached),
+                    f" ({', '.join(cached)})" if cached else "")
     finally:
         if env_before is None:
             os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
         else:
             os.environ["TF_CPP_MIN_LOG_LEVEL"] = env_before
+        if handler:
+            logger.removeHandler(handler)
+            logger.setLevel(logging.NOTSET)
     return timings
 
 
-def build_book(out=os.path.join("_build", "book")):
-    """Render the staged, executed book in `out` with jupyter-book, warnings as errors; returns the HTML folder."""
+def build_book(out=os.path.join("_build", "book"), builder="html"):
+    """Render the staged, executed book in `out` with jupyter-book (`builder`: `html` or `singlehtml`), warnings as
+    errors; returns the output folder. Nothing is executed: the chapters were executed by `run_chapters`."""
     jb = os.path.join(os.path.dirname(sys.executable), "jupyter-book")
-    cmd = [jb if os.path.exists(jb) else "jupyter-book", "build", out, "-W", "--keep-going"]
+    cmd = [jb if os.path.exists(jb) else "jupyter-book", "build", out, "--builder", builder, "-W", "--keep-going"]
     result = subprocess.run(cmd)
     if result.returncode:
         raise ChapterFailed(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
-    return os.path.join(out, "_build", "html")
+    return os.path.join(out, "_build", builder)
+
+# %% ../../nbs/92_chapters.ipynb #4b18111a
+WAIT_FOR_PAGE = """async () => {
+  for (const img of document.images) img.loading = "eager";
+  await Promise.all([...document.images].filter(i => !i.complete).map(
+      i => new Promise(r => { i.addEventListener("load", r); i.addEventListener("error", r); })));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+    if (MathJax.typesetPromise) await MathJax.typesetPromise();
+  }
+  await document.fonts.ready;
+  return {
+    images: document.images.length,
+    broken: [...document.images].filter(i => i.naturalWidth === 0).map(i => i.src),
+    math: document.querySelectorAll(".math").length,
+    typeset: document.querySelectorAll("mjx-container").length,
+    untypeset: [...document.querySelectorAll(".math")].filter(e => !e.querySelector("mjx-container")).length,
+  };
+}"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def single_page(html_dir):
+    """The single page of a singlehtml build, copied to `html_dir/_thesis.html`. Jupyter Book writes it under the root
+    document's name (`nbs/index.html`, with `index.html` a redirect to it), but with links relative to `html_dir`."""
+    with open(os.path.join(html_dir, "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    redirect = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', text)
+    if redirect:
+        with open(os.path.join(html_dir, redirect.group(1)), encoding="utf-8") as f:
+            text = f.read()
+    with open(os.path.join(html_dir, "_thesis.html"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return "_thesis.html"
+
+
+def print_pdf(html_dir, pdf, timeout_ms=120_000):
+    """Print the single page of `html_dir` (a singlehtml build) to `pdf`; returns what the page held (images, math)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise ChapterFailed("no chromium on this machine (apt-get install chromium)")
+    name = single_page(html_dir)
+    handler = functools.partial(_Quiet, directory=os.path.abspath(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            page = browser.new_page()
+            page.set_default_timeout(timeout_ms)
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{name}", wait_until="load")
+            page.wait_for_function("() => !document.querySelector('.math') || "
+                                   "(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+            state = page.evaluate(WAIT_FOR_PAGE)
+            if state["untypeset"]:
+                raise ChapterFailed(f"{state['untypeset']} formulas were not typeset by MathJax")
+            if state["broken"]:
+                raise ChapterFailed(f"images that did not load: {state['broken'][:5]}")
+            page.emulate_media(media="print")
+            os.makedirs(os.path.dirname(os.path.abspath(pdf)), exist_ok=True)
+            tmp = pdf + ".partial"
+            page.pdf(path=tmp, format="A4", print_background=True,
+                     margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"})
+            os.replace(tmp, pdf)
+            browser.close()
+    finally:
+        httpd.shutdown()
+    return state
+
+
+def build_pdf(out=os.path.join("_build", "book"), pdf=os.path.join("_build", "thesis_gan.pdf")):
+    """The whole thesis as one PDF: the single-page HTML of the executed book in `out`, printed by headless Chromium.
+
+    Returns:
+        What the printed page held: `images`, `math` and `typeset` formula counts.
+    """
+    html = build_book(out, builder="singlehtml")
+    state = print_pdf(html, pdf)
+    logger.info("%s: %.1f MB; %d images, %d formulas typeset", pdf, os.path.getsize(pdf) / 1e6, state["images"],
+                state["typeset"])
+    return state
