@@ -178,11 +178,20 @@ REMOVED_TAGS = {"parameters", "injected-parameters"}
 DIRECTIVE_TAGS = {r"echo:\s*false": "remove-input", r"output:\s*false": "remove-output"}
 
 
+def _only_imports(text):
+    """Whether a code cell holds nothing but import statements."""
+    try:
+        body = ast.parse(text).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in body)
+
+
 def render_notebook(nb):
     """The notebook (a dict) as the reader sees it: no nbdev directive lines (`#| ...`), no cells tagged
     `parameters` or `injected-parameters`, no `#| hide` cells and no cells that held only directives.
     Jupyter Book tags (`hide-input`, `remove-input`, `remove-cell`, ...) are kept; `#| echo: false` and
-    `#| output: false` become `remove-input` and `remove-output`."""
+    `#| output: false` become `remove-input` and `remove-output`; a cell of imports only is collapsed (`hide-input`)."""
     out = copy.deepcopy(nb)
     cells = []
     for cell in out["cells"]:
@@ -198,6 +207,8 @@ def render_notebook(nb):
             if directives and not text.strip():
                 continue
             extra = [tag for d in directives for pattern, tag in DIRECTIVE_TAGS.items() if re.fullmatch(pattern, d)]
+            if _only_imports(text) and "remove-input" not in tags:
+                extra.append("hide-input")  # a module's import block: collapsed, one click away
             if extra:
                 cell.setdefault("metadata", {})["tags"] = tags + [t for t in extra if t not in tags]
             cell["source"] = text
