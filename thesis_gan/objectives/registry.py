@@ -103,12 +103,12 @@ class Setting2D:
     def make_g_optimizer(self):
         return keras.optimizers.deserialize(copy.deepcopy(self.g_optimizer))
 
-    def build_gan(self, seed=None, steps_per_execution=None):
-        """A compiled `GAN` with this setting's networks, objective and optimisers."""
+    def build_gan(self, seed=None, steps_per_execution=None, objective=None):
+        """A compiled `GAN` with this setting's networks, objective (or `objective`, e.g. another k) and optimisers."""
         from thesis_gan.training.trainer import GAN
 
         gan = GAN(pacgan_generator(**self.generator_args()), pacgan_discriminator(**self.discriminator_args()),
-                  self.make_objective(), self.latent_dim, seed=seed)
+                  objective or self.make_objective(), self.latent_dim, seed=seed)
         gan.compile(self.make_d_optimizer(), self.make_g_optimizer(),
                     steps_per_execution=steps_per_execution or self.steps_per_execution)
         return gan
