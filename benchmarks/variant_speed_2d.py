@@ -24,7 +24,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = measure_step_rate(args.variants, data=args.data, batch_size=args.batch_size,
                              steps_per_round=args.steps_per_round, rounds=args.rounds)
-    print(f"generator steps per second on {args.data}, batch {args.batch_size}, median of {args.rounds} interleaved "
+    print(f"generator steps per second on {args.data}, batch {args.batch_size or 'per setting'}, median of {args.rounds} interleaved "
           f"rounds of {args.steps_per_round} steps")
     print(markdown_table(rows, ["variant", "n_critic", "steps_per_second", "relative"]))
 
