@@ -29,7 +29,7 @@ def make_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train or resume a run")
-    train.add_argument("--variant", default="gan", help="gan, wgan, wgan-gp, unrolled or lsgan")
+    train.add_argument("--variant", default="gan", help="gan, wgan, wgan-gp, unrolled or lsgan; for ring/grid also pacgan4 (PacGAN packing 4)")
     train.add_argument("--data", default="ring", help="ring, grid, moving-objects or a folder of videos")
     train.add_argument("--steps", type=int, default=2000, help="generator steps")
     train.add_argument("--seed", type=int, default=0)

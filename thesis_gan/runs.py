@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import json
 import logging
 import os
@@ -17,8 +18,8 @@ import tensorflow as tf
 from . import __version__
 from .data.mixtures import MIXTURES, get_mixture
 from .data.pipeline import to_uint8
-from .models.mlp import mlp_discriminator, mlp_generator
-from .objectives.registry import get_variant, objective_from_config
+from .models.mlp import mlp_discriminator, mlp_generator, pacgan_discriminator, pacgan_generator
+from .objectives.registry import get_setting_2d, get_variant, objective_from_config
 from .training.checkpoint import Checkpoint, StopOnDivergence, restore_checkpoint
 from .training.trainer import GAN, train
 
@@ -26,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'FORMAT', 'RunError', 'RunConfig', 'resolve_models',
-           'build_models', 'clip_shape', 'build_dataset', 'run_record', 'build_run', 'train_run', 'load_record',
-           'load_config', 'load_generator', 'sample_run']
+           'build_models', 'clip_shape', 'players', 'build_dataset', 'run_record', 'build_run', 'train_run',
+           'load_record', 'load_config', 'load_generator', 'sample_run']
 
 # %% ../nbs/90_runs.ipynb #d4c6be32
 class RunError(ValueError):
@@ -39,11 +40,12 @@ class RunConfig:
     """Everything that defines a training run.
 
     Args:
-        variant: a variant of `thesis_gan.objectives.registry` (`gan`, `wgan`, `wgan-gp`, `unrolled`, `lsgan`).
+        variant: a variant of `thesis_gan.objectives.registry` (`gan`, `wgan`, `wgan-gp`, `unrolled`, `lsgan`); for
+            2-D points also `pacgan4` (any name of `SETTINGS_2D`).
         data: `ring`, `grid`, `moving-objects`, or a folder of video files.
         steps: generator steps.
         seed: seed of weights, data and latent sampling.
-        batch_size: samples per critic minibatch (default: 256 for points, 8 for video).
+        batch_size: samples per critic minibatch (default: the 2-D setting's for points, 8 for video).
         steps_per_epoch: how often a backup and a history row are written.
         shape: clip shape (T, H, W) for video data.
         experiment: seed experiment number (1–10) whose architecture and clip shape to use.
@@ -51,6 +53,8 @@ class RunConfig:
         width: filters of the first generator block for `shape`-sized video models.
         frame_stride: frames skipped between clip frames, for recorded videos.
         on_error: `raise` or `skip` for unreadable recorded videos.
+        steps_per_execution: training steps per call of the compiled step (default: the 2-D setting's for points,
+            1 for video); reduced to a divisor of `steps_per_epoch`.
     """
 
     variant: str = "gan"
@@ -65,9 +69,13 @@ class RunConfig:
     width: int = 32
     frame_stride: int = 1
     on_error: str = "raise"
+    steps_per_execution: int | None = None
 
     def __post_init__(self):
-        get_variant(self.variant)  # fails loudly with the list of variants
+        if self.is_points:
+            get_setting_2d(self.variant)  # fails loudly with the list of settings
+        else:
+            get_variant(self.variant)  # fails loudly with the list of variants
         if self.shape is not None:
             self.shape = tuple(int(s) for s in self.shape)
             if len(self.shape) != 3 or min(self.shape) < 1:
@@ -83,10 +91,15 @@ class RunConfig:
         if self.shape is not None and self.experiment is not None:
             raise ValueError("give either shape or experiment, not both")
         if self.batch_size is None:
-            self.batch_size = 256 if self.is_points else 8
+            self.batch_size = get_setting_2d(self.variant).batch_size if self.is_points else 8
         self.steps_per_epoch = min(self.steps_per_epoch, self.steps)
         if self.steps % self.steps_per_epoch:
             raise ValueError(f"steps ({self.steps}) must be a multiple of steps_per_epoch ({self.steps_per_epoch})")
+        if self.steps_per_execution is None:
+            self.steps_per_execution = get_setting_2d(self.variant).steps_per_execution if self.is_points else 1
+        if self.steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be positive, got {self.steps_per_execution}")
+        self.steps_per_execution = math.gcd(self.steps_per_execution, self.steps_per_epoch)
 
     @property
     def is_points(self) -> bool:
@@ -121,8 +134,10 @@ def resolve_models(cfg: RunConfig) -> dict:
     run can be rebuilt after a default in the code has changed.
     """
     if cfg.is_points:
-        return {"kind": "mlp", "latent_dim": 256, "generator": _all_arguments(mlp_generator, latent_dim=256),
-                "discriminator": _all_arguments(mlp_discriminator)}
+        setting = get_setting_2d(cfg.variant)
+        return {"kind": "pacgan", "latent_dim": setting.latent_dim,
+                "generator": _all_arguments(pacgan_generator, **setting.generator_args()),
+                "discriminator": _all_arguments(pacgan_discriminator, **setting.discriminator_args())}
     from thesis_gan.models.dcgan import conv_discriminator
     from thesis_gan.models.video import video_gan_specs
 
@@ -140,8 +155,11 @@ def resolve_models(cfg: RunConfig) -> dict:
 
 def build_models(models: dict):
     """Generator, discriminator and latent size from `resolve_models`' description (or a run folder's)."""
-    if models["kind"] == "mlp":
+    if models["kind"] == "mlp":  # the small networks (run folders written before the PacGAN networks)
         return mlp_generator(**models["generator"]), mlp_discriminator(**models["discriminator"]), models["latent_dim"]
+    if models["kind"] == "pacgan":
+        return (pacgan_generator(**models["generator"]), pacgan_discriminator(**models["discriminator"]),
+                models["latent_dim"])
     from thesis_gan.models.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator,
                                          conv_generator)
 
@@ -159,6 +177,15 @@ def clip_shape(cfg: RunConfig):
     if cfg.experiment is not None:
         return tuple(_experiment(cfg).output_shape[:3])
     return cfg.shape
+
+
+def players(cfg: RunConfig):
+    """The objective and the two optimisers a configuration trains with: `(objective, d_optimizer, g_optimizer)`.
+
+    For 2-D points they come from the run's 2-D setting, otherwise from the variant.
+    """
+    source = get_setting_2d(cfg.variant) if cfg.is_points else get_variant(cfg.variant)
+    return source.make_objective(), source.make_d_optimizer(), source.make_g_optimizer()
 
 
 def build_dataset(cfg: RunConfig):
@@ -234,7 +261,8 @@ def build_run(record: dict) -> GAN:
     gan = GAN(generator, discriminator, objective_from_config(record["objective"]), latent_dim,
               seed=record["run"]["seed"])
     gan.compile(keras.optimizers.deserialize(record["optimizers"]["discriminator"]),
-                keras.optimizers.deserialize(record["optimizers"]["generator"]))
+                keras.optimizers.deserialize(record["optimizers"]["generator"]),
+                steps_per_execution=record["run"].get("steps_per_execution") or 1)
     return gan
 
 
@@ -245,10 +273,10 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
         RunError: `run_dir` holds a finished run or another configuration.
     """
     keras.utils.set_random_seed(cfg.seed)
-    variant = get_variant(cfg.variant)
+    objective, d_optimizer, g_optimizer = players(cfg)
     generator, discriminator, latent_dim = build_models(resolve_models(cfg))
-    gan = GAN(generator, discriminator, variant.make_objective(), latent_dim, seed=cfg.seed)
-    gan.compile(variant.make_d_optimizer(), variant.make_g_optimizer())
+    gan = GAN(generator, discriminator, objective, latent_dim, seed=cfg.seed)
+    gan.compile(d_optimizer, g_optimizer, steps_per_execution=cfg.steps_per_execution)
     if run_dir is None:
         train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, callbacks=callbacks,
               verbose=verbose)

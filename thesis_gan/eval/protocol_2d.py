@@ -14,9 +14,8 @@ import tensorflow as tf
 
 from ..data.mixtures import get_mixture
 from .mode_metrics import mode_metrics
-from ..models.mlp import mlp_discriminator, mlp_generator
-from ..objectives.registry import VARIANTS, get_variant
-from ..training.trainer import SampleSnapshots, build_gan
+from ..objectives.registry import SETTINGS_2D, get_setting_2d, get_variant
+from ..training.trainer import SampleSnapshots
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +25,14 @@ __all__ = ['logger', 'PUBLISHED', 'train_2d', 'run_benchmark', 'summarize', 'mar
 
 # %% ../../nbs/08_benchmark_2d.ipynb #c32500ba
 def train_2d(variant, data, seed, steps, batch_size, snapshot_every=None, n_samples=2500):
-    """Train one variant on one 2-D mixture with the benchmark's MLPs, in memory, through `runs.train_run`.
+    """Train one 2-D setting (`SETTINGS_2D`) on one 2-D mixture, in memory, through `runs.train_run`.
 
     Args:
         variant: a variant name of the registry.
         data: `ring` or `grid`.
         seed: seeds the weights, the data order and the latent sampler.
         steps: generator steps.
-        batch_size: minibatch size (each generator step takes `n_critic` minibatches).
+        batch_size: minibatch size (each generator step takes `n_critic` minibatches; None: the setting's).
         snapshot_every: record samples every so many steps (None: only the start and the end).
         n_samples: number of samples recorded per snapshot (2,500 in the protocol).
 
@@ -56,11 +55,12 @@ def run_benchmark(variants, datasets, seeds, steps, batch_size, snapshot_every=N
     """Train every variant on every dataset for every seed and measure the final generator.
 
     Args:
-        variants: variant names of the registry (an unknown name fails before anything trains).
+        variants: names of 2-D settings (`SETTINGS_2D`: the variants and `pacgan4`; an unknown name fails before
+            anything trains).
         datasets: `ring` and/or `grid`.
         seeds: iterable of integer seeds.
         steps: generator steps per run.
-        batch_size: minibatch size.
+        batch_size: minibatch size (None: each setting's).
         snapshot_every: if set, each row keeps `snapshots` (for GIFs).
         keep_samples: if True, each row keeps the final `samples` (2,500 × 2).
 
@@ -69,7 +69,8 @@ def run_benchmark(variants, datasets, seeds, steps, batch_size, snapshot_every=N
         steps_per_second` (plus `samples` / `snapshots` when asked for).
     """
     for name in variants:
-        get_variant(name)
+        if name not in SETTINGS_2D:
+            get_variant(name)  # fails with the list of variants
     rows = []
     for name in variants:
         for data in datasets:
@@ -175,7 +176,7 @@ def comparison_table(summary, published=PUBLISHED, datasets=("ring", "grid")):
     return "\n".join(lines)
 
 # %% ../../nbs/08_benchmark_2d.ipynb #777ec8d4
-def measure_step_rate(variants=None, data="ring", batch_size=256, steps_per_round=50, rounds=5, seed=0):
+def measure_step_rate(variants=None, data="ring", batch_size=None, steps_per_round=50, rounds=5, seed=0):
     """Generator steps per second of each variant on a 2-D mixture, timed in interleaved rounds.
 
     Each variant's `GAN.train_step` is compiled once with `tf.function` and fed batches already in memory, so the
@@ -183,9 +184,9 @@ def measure_step_rate(variants=None, data="ring", batch_size=256, steps_per_roun
     `fit()`'s callbacks.
 
     Args:
-        variants: variant names (default: every registered benchmark variant).
+        variants: names of 2-D settings (default: every one of `SETTINGS_2D`), each with its networks and optimisers.
         data: `ring` or `grid`.
-        batch_size: minibatch size.
+        batch_size: minibatch size (None: each setting's).
         steps_per_round: generator steps per timed round.
         rounds: number of rounds; each round times every variant once, in the same order.
         seed: seed of the models and data.
@@ -194,7 +195,7 @@ def measure_step_rate(variants=None, data="ring", batch_size=256, steps_per_roun
         A list of dicts `variant, n_critic, steps_per_second` (median over rounds), `relative` (to the first
         variant) and `rounds` (the per-round rates).
     """
-    variants = list(variants or VARIANTS)
+    variants = list(variants or SETTINGS_2D)
     mixture = get_mixture(data)
     steps = {}
     logger, level = tf.get_logger(), tf.get_logger().level
@@ -202,8 +203,10 @@ def measure_step_rate(variants=None, data="ring", batch_size=256, steps_per_roun
     try:
         for name in variants:
             keras.utils.set_random_seed(seed)
-            gan = build_gan(name, mlp_generator(), mlp_discriminator(), 256, seed=seed)
-            batches = [tf.constant(mixture.sample(batch_size * gan.objective.n_critic, seed=seed + i)) for i in range(4)]
+            setting = get_setting_2d(name)
+            gan = setting.build_gan(seed=seed, steps_per_execution=1)
+            batch = batch_size or setting.batch_size
+            batches = [tf.constant(mixture.sample(batch * gan.objective.n_critic, seed=seed + i)) for i in range(4)]
             step = tf.function(gan.train_step, autograph=False)  # as Keras does: plain Python control flow
             float(step(batches[0])["g_loss"])  # trace and compile
             steps[name] = (step, batches, gan.objective.n_critic)

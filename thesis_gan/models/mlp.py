@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
+
 
 # %% auto #0
-__all__ = ['mlp_generator', 'mlp_discriminator']
+__all__ = ['mlp_generator', 'mlp_discriminator', 'Maxout', 'Pack', 'pacgan_generator', 'pacgan_discriminator']
 
 # %% ../../nbs/02b_collapse.ipynb #32b3a981
 def mlp_generator(latent_dim=256, hidden=128, depth=2, out_dim=2, batchnorm=False, name="generator"):
@@ -27,4 +29,128 @@ def mlp_discriminator(in_dim=2, hidden=128, depth=2, name="discriminator"):
     for _ in range(depth):
         layers += [keras.layers.Dense(hidden), keras.layers.LeakyReLU(0.2)]
     layers.append(keras.layers.Dense(1))
+    return keras.Sequential(layers, name=name)
+
+# %% ../../nbs/02b_collapse.ipynb #bfb71fb7
+@keras.saving.register_keras_serializable(package="thesis_gan")
+class Maxout(keras.layers.Layer):
+    """A dense layer to `units * pieces` outputs followed by the maximum over each unit's `pieces` (maxout).
+
+    Output `j` is `max(y[..., j * pieces : (j + 1) * pieces])` of the dense output `y`, the layout of Blocks's
+    `LinearMaxout` that PacGAN uses.
+
+    Args:
+        units: number of maxout units (the output size).
+        pieces: affine pieces per unit (k).
+        use_bias: whether the dense layer has a bias.
+        kernel_initializer, bias_initializer: as for `keras.layers.Dense`.
+    """
+
+    def __init__(self, units, pieces, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1 or int(pieces) < 1:
+            raise ValueError(f"Maxout needs units >= 1 and pieces >= 1, got units={units}, pieces={pieces}")
+        self.units, self.pieces, self.use_bias = int(units), int(pieces), bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.linear = keras.layers.Dense(self.units * self.pieces, use_bias=self.use_bias,
+                                         kernel_initializer=self.kernel_initializer,
+                                         bias_initializer=self.bias_initializer, name="linear")
+
+    def build(self, input_shape):
+        self.linear.build(input_shape)
+
+    def call(self, x):
+        y = self.linear(x)
+        y = tf.reshape(y, tf.concat([tf.shape(y)[:-1], [self.units, self.pieces]], 0))
+        return tf.reduce_max(y, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "pieces": self.pieces, "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+# %% ../../nbs/02b_collapse.ipynb #8df1f9cf
+@keras.saving.register_keras_serializable(package="thesis_gan")
+class Pack(keras.layers.Layer):
+    """PacGAN's packing: `(B, d)` → `(B / m, m * d)`, each row the concatenation of `m` consecutive samples.
+
+    Args:
+        m: samples per pack (1: the identity).
+
+    Raises:
+        ValueError (eager, or a known batch size) / `tf.errors.InvalidArgumentError` (in a graph): `B` is not a
+            multiple of `m`.
+    """
+
+    def __init__(self, m, **kwargs):
+        super().__init__(**kwargs)
+        if int(m) < 1:
+            raise ValueError(f"Pack needs m >= 1 samples per pack, got {m}")
+        self.m = int(m)
+
+    def call(self, x):
+        if self.m == 1:
+            return x
+        if len(x.shape) != 2:
+            raise ValueError(f"Pack expects samples of shape (B, d), got {tuple(x.shape)}")
+        message = f"Pack({self.m}): the batch size must be a multiple of {self.m} (samples per pack)"
+        if x.shape[0] is not None and x.shape[0] % self.m:
+            raise ValueError(f"{message}; got a batch of {x.shape[0]}")
+        with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(x)[0] % self.m, 0, message=message)]):
+            return tf.reshape(x, [-1, self.m * x.shape[-1]])
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.m
+        return (batch, self.m * input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "m": self.m}
+
+# %% ../../nbs/02b_collapse.ipynb #a9eb8f9c
+def _normal(std):
+    return keras.initializers.RandomNormal(mean=0.0, stddev=std)
+
+
+def pacgan_generator(latent_dim=2, hidden=400, depth=4, out_dim=2, init_std=0.02, bn_momentum=0.95, bn_epsilon=1e-4,
+                     name="generator"):
+    """PacGAN's 2-D generator: `depth` × (bias-free Dense → BatchNorm → ReLU), then a linear output with bias.
+
+    Args:
+        latent_dim: size of z ~ N(0, I) (PacGAN: 2).
+        hidden: units per hidden layer (400).
+        depth: hidden layers (4).
+        out_dim: size of a sample (2).
+        init_std: weights ~ N(0, init_std²), biases 0 (0.02).
+        bn_momentum, bn_epsilon: batch normalisation's running-average weight and epsilon (Blocks: 0.95, 1e-4).
+    """
+    layers = [keras.Input((latent_dim,))]
+    for _ in range(depth):
+        layers += [keras.layers.Dense(hidden, use_bias=False, kernel_initializer=_normal(init_std)),
+                   keras.layers.BatchNormalization(momentum=bn_momentum, epsilon=bn_epsilon), keras.layers.ReLU()]
+    layers.append(keras.layers.Dense(out_dim, kernel_initializer=_normal(init_std)))
+    return keras.Sequential(layers, name=name)
+
+
+def pacgan_discriminator(in_dim=2, units=200, pieces=5, depth=3, pack=1, init_std=0.02, name="discriminator"):
+    """PacGAN's 2-D discriminator: [`Pack(pack)`], `depth` maxout layers, a linear output of one raw score.
+
+    Args:
+        in_dim: size of one sample (2).
+        units, pieces: maxout units per layer and pieces per unit (200, 5).
+        depth: maxout layers (3).
+        pack: samples the discriminator judges together (PacGAN's m; 1 = a plain discriminator). A batch of B
+            samples gives B / pack scores.
+        init_std: weights ~ N(0, init_std²), biases 0 (0.02).
+    """
+    layers = [keras.Input((in_dim,))]
+    if pack != 1:
+        layers.append(Pack(pack))
+    for _ in range(depth):
+        layers.append(Maxout(units, pieces, kernel_initializer=_normal(init_std)))
+    layers.append(keras.layers.Dense(1, kernel_initializer=_normal(init_std)))
     return keras.Sequential(layers, name=name)

@@ -3,8 +3,13 @@
 # %% ../../nbs/08a_variants.ipynb #df4c369f
 from __future__ import annotations
 
+import copy
 import inspect
+from dataclasses import dataclass, field
 
+import keras
+
+from ..models.mlp import pacgan_discriminator, pacgan_generator
 from .base import Variant, adam
 from .gan import NonSaturatingGAN
 from .lsgan import LeastSquares
@@ -13,7 +18,7 @@ from .wgan import Wasserstein, rmsprop
 from .wgan_gp import WassersteinGP, adam_gp
 
 # %% auto #0
-__all__ = ['VARIANTS', 'get_variant', 'objective_from_config']
+__all__ = ['VARIANTS', 'SETTINGS_2D', 'get_variant', 'objective_from_config', 'Setting2D', 'get_setting_2d']
 
 # %% ../../nbs/08a_variants.ipynb #98d071d9
 VARIANTS: dict[str, Variant] = {
@@ -48,3 +53,87 @@ def objective_from_config(config: dict):
     if isinstance(kwargs.get("base"), dict):
         kwargs["base"] = objective_from_config(kwargs["base"])
     return cls(**kwargs)
+
+# %% ../../nbs/08a_variants.ipynb #077d3058
+def _optimizer(class_name, **config):
+    return {"class_name": class_name, "config": config}
+
+
+@dataclass(frozen=True)
+class Setting2D:
+    """Everything that trains one variant on the 2-D mixtures, as data.
+
+    Args:
+        name: the setting's name (a variant's name, or `pacgan4`).
+        variant: the objective, a name of `VARIANTS`.
+        d_optimizer, g_optimizer: Keras optimiser configurations `{"class_name": ..., "config": {...}}`.
+        batch_size: samples per critic minibatch (for a packing discriminator: packs × `pack`).
+        pack: samples per discriminator input (PacGAN's m).
+        latent_dim: size of z.
+        generator, discriminator: keyword arguments of `pacgan_generator` / `pacgan_discriminator` beyond
+            `latent_dim` and `pack`.
+        steps_per_execution: training steps per call of the compiled step (speed only).
+        source: where the numbers come from.
+    """
+
+    name: str
+    variant: str
+    d_optimizer: dict
+    g_optimizer: dict
+    batch_size: int = 100
+    pack: int = 1
+    latent_dim: int = 2
+    generator: dict = field(default_factory=dict)
+    discriminator: dict = field(default_factory=dict)
+    steps_per_execution: int = 50
+    source: str = ""
+
+    def generator_args(self) -> dict:
+        return {"latent_dim": self.latent_dim, **self.generator}
+
+    def discriminator_args(self) -> dict:
+        return {"pack": self.pack, **self.discriminator}
+
+    def make_objective(self):
+        return get_variant(self.variant).make_objective()
+
+    def make_d_optimizer(self):
+        return keras.optimizers.deserialize(copy.deepcopy(self.d_optimizer))
+
+    def make_g_optimizer(self):
+        return keras.optimizers.deserialize(copy.deepcopy(self.g_optimizer))
+
+    def build_gan(self, seed=None, steps_per_execution=None, objective=None):
+        """A compiled `GAN` with this setting's networks, objective (or `objective`, e.g. another k) and optimisers."""
+        from thesis_gan.training.trainer import GAN
+
+        gan = GAN(pacgan_generator(**self.generator_args()), pacgan_discriminator(**self.discriminator_args()),
+                  objective or self.make_objective(), self.latent_dim, seed=seed)
+        gan.compile(self.make_d_optimizer(), self.make_g_optimizer(),
+                    steps_per_execution=steps_per_execution or self.steps_per_execution)
+        return gan
+
+
+_PACGAN_ADAM = _optimizer("Adam", learning_rate=1e-4, beta_1=0.8, beta_2=0.999)
+SETTINGS_2D: dict[str, Setting2D] = {
+    "gan": Setting2D("gan", "gan", _PACGAN_ADAM, _PACGAN_ADAM, source="PacGAN config.py"),
+    "pacgan4": Setting2D("pacgan4", "gan", _PACGAN_ADAM, _PACGAN_ADAM, batch_size=400, pack=4,
+                         source="PacGAN config.py, packing 4"),
+    "wgan": Setting2D("wgan", "wgan", _optimizer("RMSprop", learning_rate=5e-5), _optimizer("RMSprop", learning_rate=5e-5),
+                      source="WGAN Algorithm 1"),
+    "wgan-gp": Setting2D("wgan-gp", "wgan-gp", _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),
+                         _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9), source="WGAN-GP gan_toy.py"),
+    "unrolled": Setting2D("unrolled", "unrolled", _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.999),
+                          _optimizer("Adam", learning_rate=1e-3, beta_1=0.5, beta_2=0.999),
+                          source="Unrolled GAN reference notebook"),
+    "lsgan": Setting2D("lsgan", "lsgan", _optimizer("Adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999),
+                       _optimizer("Adam", learning_rate=2e-4, beta_1=0.5, beta_2=0.999), source="LSGAN (DCGAN's Adam)"),
+}
+"""The 2-D defaults: each variant on PacGAN's networks with its paper's optimisers, plus PacGAN4."""
+
+
+def get_setting_2d(name: str) -> Setting2D:
+    """The 2-D setting called `name`; an unknown name fails with the list of known ones."""
+    if name in SETTINGS_2D:
+        return SETTINGS_2D[name]
+    raise ValueError(f"unknown 2-D setting {name!r}; expected one of {', '.join(SETTINGS_2D)}")

@@ -3,6 +3,8 @@
 # %% ../../nbs/01d_trainer.ipynb #f3ad819e
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -34,11 +36,16 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
-        """Attach one optimiser per network and build everything, so that weights can be restored before `fit()`."""
+        """Attach one optimiser per network and build everything, so that weights can be restored before `fit()`.
+
+        Other keyword arguments go to `keras.Model.compile`; `steps_per_execution=N` runs N training steps per call of
+        the compiled function (callbacks then see every N-th step), which is much faster for small models.
+        """
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         fake = self.generator(keras.ops.zeros((1, self.latent_dim)))
-        self.discriminator(fake)
+        if not self.discriminator.built:  # a packing discriminator (PacGAN) cannot score a batch of one
+            self.discriminator(fake)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.built = True
@@ -83,19 +90,25 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 # %% ../../nbs/01d_trainer.ipynb #6955552e
-def build_gan(variant, generator, discriminator, latent_dim, seed=None):
-    """A compiled `GAN` for a variant (its name in the registry, or a `Variant`) with the paper's optimisers."""
+def build_gan(variant, generator, discriminator, latent_dim, seed=None, steps_per_execution=1):
+    """A compiled `GAN` for a variant (its name in the registry, or a `Variant`) with the paper's optimisers.
+
+    `steps_per_execution`: training steps per call of the compiled step (see `GAN.compile`).
+    """
     if isinstance(variant, str):
         from thesis_gan.objectives.registry import get_variant  # the registry imports the objectives, some import GAN
 
         variant = get_variant(variant)
     gan = GAN(generator, discriminator, variant.make_objective(), latent_dim, seed=seed)
-    gan.compile(variant.make_d_optimizer(), variant.make_g_optimizer())
+    gan.compile(variant.make_d_optimizer(), variant.make_g_optimizer(), steps_per_execution=steps_per_execution)
     return gan
 
 # %% ../../nbs/01d_trainer.ipynb #09b2f892
 class SampleSnapshots(keras.callbacks.Callback):
     """Record the generator's output for a fixed latent batch every `every` steps (and at the end).
+
+    With `steps_per_execution` N, a snapshot is taken at the first multiple of N at or after each multiple of `every`
+    (choose `every` as a multiple of N for exact steps).
 
     Attributes:
         snapshots: list of `(step, numpy array)` pairs.
@@ -104,7 +117,7 @@ class SampleSnapshots(keras.callbacks.Callback):
     def __init__(self, n=512, every=100, seed=0):
         super().__init__()
         self.n, self.every, self.seed = n, every, seed
-        self.snapshots, self._step, self._z = [], 0, None
+        self.snapshots, self._step, self._epoch_start, self._z = [], 0, 0, None
 
     def _record(self):
         if self._z is None:
@@ -115,9 +128,13 @@ class SampleSnapshots(keras.callbacks.Callback):
         if not self.snapshots:
             self._record()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = epoch * self.params["steps"]
+
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
-        if self._step % self.every == 0:
+        # with steps_per_execution = N, Keras calls this once per N steps, with `batch` the last step's index
+        previous, self._step = self._step, self._epoch_start + batch + 1
+        if self._step // self.every > previous // self.every:
             self._record()
 
     def on_train_end(self, logs=None):
@@ -137,6 +154,8 @@ def train(gan, dataset, steps, batch_size, steps_per_epoch=100, callbacks=(), ve
         dataset: unbatched `tf.data.Dataset` of examples (uint8 frames or float points); repeated and batched by
             `training_batches` into `n_critic` minibatches of `batch_size` per generator step.
         steps: generator steps in all (a multiple of `steps_per_epoch`).
+        steps_per_epoch: if it is not a multiple of the model's `steps_per_execution`, the model runs
+            `gcd(steps_per_epoch, steps_per_execution)` steps per call instead.
         initial_epoch: the epoch to resume at (as `fit`'s argument of that name).
 
     Returns:
@@ -147,6 +166,10 @@ def train(gan, dataset, steps, batch_size, steps_per_epoch=100, callbacks=(), ve
     steps_per_epoch = min(steps_per_epoch, steps)
     if steps % steps_per_epoch:
         raise ValueError(f"steps ({steps}) must be a multiple of steps_per_epoch ({steps_per_epoch})")
+    execution = getattr(gan, "steps_per_execution", 1) or 1
+    if steps_per_epoch % execution:  # an epoch must be whole executions: run fewer steps per call
+        gan.steps_per_execution = math.gcd(steps_per_epoch, execution)
+        gan.make_train_function(force=True)
     batches = training_batches(dataset, batch_size, gan.objective.n_critic)
     return gan.fit(batches, epochs=steps // steps_per_epoch, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
                    callbacks=list(callbacks), verbose=verbose, shuffle=False)
