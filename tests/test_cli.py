@@ -150,6 +150,6 @@ def test_bad_input_is_one_line_without_tensorflow_noise(tmp_path):
     bad = run("train", "--variant", "stylegan", "--data", "ring", "--out", str(tmp_path / "r"), check=False)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        "error: unknown GAN variant 'stylegan'; expected one of gan, wgan, wgan-gp, unrolled, lsgan"]
+        "error: unknown 2-D setting 'stylegan'; expected one of gan, pacgan4, wgan, wgan-gp, unrolled, lsgan"]
     debug = run("--debug", "train", "--variant", "stylegan", "--data", "ring", "--out", str(tmp_path / "r"), check=False)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
