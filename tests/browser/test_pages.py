@@ -82,7 +82,7 @@ def test_page_renders(browser, server, page_path):
 
 def test_chapters_show_executed_figures(browser, server):
     page = browser.new_page()
-    page.goto(f"{server}/nbs/02_mode_collapse.html", wait_until="load")
+    page.goto(f"{server}/nbs/02b_collapse.html", wait_until="load")  # the collapse section of the chapter
     sources = page.evaluate("[...document.images].filter(i => i.naturalWidth > 0).map(i => i.src)")
     assert any(s.endswith(".gif") for s in sources), "the mode-collapse GIF is not on the page"
     assert sum(s.endswith(".png") for s in sources) >= 2, "executed matplotlib figures are missing"

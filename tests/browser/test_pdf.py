@@ -35,7 +35,8 @@ def _title(path):
 
 
 def _squash(text):
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("`", "").replace("*", "")
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")  # Sphinx's smart quotes
+    return re.sub(r"\s+", "", text).replace("`", "").replace("*", "")
 
 
 @pytest.fixture(scope="module")
