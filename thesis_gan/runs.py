@@ -245,12 +245,13 @@ def _save_weights_atomically(model, path):
     os.replace(tmp, path)
 
 
-def run_record(cfg: RunConfig, gan: GAN, models: dict) -> dict:
+def run_record(cfg: RunConfig) -> dict:
     """What a run folder's `config.json` holds: the request, the resolved models, objective, optimisers, versions."""
-    return {"format": FORMAT, "run": json.loads(json.dumps(cfg.to_dict())), "models": models,
-            "objective": gan.objective.get_config(),
-            "optimizers": {"discriminator": keras.optimizers.serialize(gan.d_optimizer),
-                           "generator": keras.optimizers.serialize(gan.g_optimizer)},
+    objective, d_optimizer, g_optimizer = players(cfg)
+    return {"format": FORMAT, "run": json.loads(json.dumps(cfg.to_dict())), "models": resolve_models(cfg),
+            "objective": objective.get_config(),
+            "optimizers": {"discriminator": keras.optimizers.serialize(d_optimizer),
+                           "generator": keras.optimizers.serialize(g_optimizer)},
             "versions": {"thesis_gan": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}}
 
 
@@ -272,33 +273,27 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
     Raises:
         RunError: `run_dir` holds a finished run or another configuration.
     """
-    keras.utils.set_random_seed(cfg.seed)
-    objective, d_optimizer, g_optimizer = players(cfg)
-    generator, discriminator, latent_dim = build_models(resolve_models(cfg))
-    gan = GAN(generator, discriminator, objective, latent_dim, seed=cfg.seed)
-    gan.compile(d_optimizer, g_optimizer, steps_per_execution=cfg.steps_per_execution)
     if run_dir is None:
+        gan = build_run(run_record(cfg))
         train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, callbacks=callbacks,
               verbose=verbose)
         return gan
     _check_run_dir(run_dir, cfg)
     os.makedirs(run_dir, exist_ok=True)
-    checkpoints = os.path.join(run_dir, CHECKPOINTS)
-    done = 0
-    if not os.path.exists(os.path.join(run_dir, CONFIG)):
-        _write_json_atomically(run_record(cfg, gan, resolve_models(cfg)), os.path.join(run_dir, CONFIG))
-    else:  # resuming: the stored record, not today's defaults, defines the run
-        gan = build_run(_read_json(os.path.join(run_dir, CONFIG)))
-        generator, discriminator = gan.generator, gan.discriminator
-        done = restore_checkpoint(gan, checkpoints)
+    config, checkpoints = os.path.join(run_dir, CONFIG), os.path.join(run_dir, CHECKPOINTS)
+    resuming = os.path.exists(config)
+    if not resuming:
+        _write_json_atomically(run_record(cfg), config)
+    gan = build_run(_read_json(config))  # the stored record, not today's defaults, defines the run
+    done = restore_checkpoint(gan, checkpoints) if resuming else 0
     if done:
         logger.info("resuming %s after epoch %d of %d (%d steps done)", run_dir, done,
                     cfg.steps // cfg.steps_per_epoch, done * cfg.steps_per_epoch)
     log = keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)
     train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, initial_epoch=done,
           callbacks=[StopOnDivergence(), Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
-    _save_weights_atomically(discriminator, os.path.join(run_dir, DISCRIMINATOR))
-    _save_weights_atomically(generator, os.path.join(run_dir, GENERATOR))
+    _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
+    _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
     return gan
 
 # %% ../nbs/90_runs.ipynb #164aeb76
