@@ -36,14 +36,15 @@ def test_markdown_table_formats_floats_and_missing_values():
 
 
 def test_run_benchmark_rows_and_unknown_variants():
-    with pytest.raises(ValueError, match="unknown GAN variant 'no-such-variant'"):
-        run_benchmark(["gan", "no-such-variant"], ["ring"], [0], steps=2, batch_size=16)  # fails before training
-    rows = run_benchmark(["gan"], ["ring"], [0], steps=2, batch_size=16, keep_samples=True)
-    assert len(rows) == 1
+    with pytest.raises(ValueError, match="unknown 2-D setting 'no-such-variant'"):
+        run_benchmark(["gan", "no-such-variant"], ["ring"], 1, steps=2, batch_size=16)  # fails before training
+    rows = run_benchmark(["gan"], ["ring"], 2, steps=2, batch_size=16, keep_samples=True, seed=5)
+    assert len(rows) == 2 and [r["seed"] for r in rows] == [5, 6]  # two replicates, trained together
     r = rows[0]
     assert {"variant", "data", "seed", "modes", "high_quality", "reverse_kl", "steps", "seconds",
             "steps_per_second"} <= set(r)
     assert r["samples"].shape == (2500, 2) and 0 <= r["modes"] <= 8 and r["steps"] == 2
+    assert not np.allclose(rows[0]["samples"], rows[1]["samples"])
 
 
 def test_measure_step_rate_reports_every_variant_relative_to_the_first():

@@ -55,6 +55,8 @@ class RunConfig:
         on_error: `raise` or `skip` for unreadable recorded videos.
         steps_per_execution: training steps per call of the compiled step (default: the 2-D setting's for points,
             1 for video); reduced to a divisor of `steps_per_epoch`.
+        seeds: for 2-D points, independent seeds `seed, seed + 1, …` trained together as one network ("Ten seeds at
+            once"); `batch_size` is per seed.
     """
 
     variant: str = "gan"
@@ -70,6 +72,7 @@ class RunConfig:
     frame_stride: int = 1
     on_error: str = "raise"
     steps_per_execution: int | None = None
+    seeds: int = 1
 
     def __post_init__(self):
         if self.is_points:
@@ -82,6 +85,8 @@ class RunConfig:
                 raise ValueError(f"shape must be three positive integers T,H,W; got {self.shape}")
         if self.steps < 1:
             raise ValueError(f"steps must be positive, got {self.steps}")
+        if self.seeds < 1 or (self.seeds > 1 and not self.is_points):
+            raise ValueError(f"seeds must be 1, or more for 2-D points (ring, grid); got {self.seeds} for {self.data!r}")
         if self.is_points and (self.shape is not None or self.experiment is not None):
             raise ValueError(f"data {self.data!r} is 2-D points; --shape and --experiment are for video data")
         if not self.is_points and self.shape is None and self.experiment is None:
@@ -136,8 +141,8 @@ def resolve_models(cfg: RunConfig) -> dict:
     if cfg.is_points:
         setting = get_setting_2d(cfg.variant)
         return {"kind": "pacgan", "latent_dim": setting.latent_dim,
-                "generator": _all_arguments(pacgan_generator, **setting.generator_args()),
-                "discriminator": _all_arguments(pacgan_discriminator, **setting.discriminator_args())}
+                "generator": _all_arguments(pacgan_generator, **setting.generator_args(), seeds=cfg.seeds),
+                "discriminator": _all_arguments(pacgan_discriminator, **setting.discriminator_args(), seeds=cfg.seeds)}
     from thesis_gan.models.dcgan import conv_discriminator
     from thesis_gan.models.video import video_gan_specs
 
@@ -260,7 +265,7 @@ def build_run(record: dict) -> GAN:
     keras.utils.set_random_seed(record["run"]["seed"])
     generator, discriminator, latent_dim = build_models(record["models"])
     gan = GAN(generator, discriminator, objective_from_config(record["objective"]), latent_dim,
-              seed=record["run"]["seed"])
+              seed=record["run"]["seed"], seeds=record["run"].get("seeds", 1))
     gan.compile(keras.optimizers.deserialize(record["optimizers"]["discriminator"]),
                 keras.optimizers.deserialize(record["optimizers"]["generator"]),
                 steps_per_execution=record["run"].get("steps_per_execution") or 1)
@@ -275,7 +280,7 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
     """
     if run_dir is None:
         gan = build_run(run_record(cfg))
-        train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, callbacks=callbacks,
+        train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, callbacks=callbacks,
               verbose=verbose)
         return gan
     _check_run_dir(run_dir, cfg)
@@ -290,7 +295,7 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
         logger.info("resuming %s after epoch %d of %d (%d steps done)", run_dir, done,
                     cfg.steps // cfg.steps_per_epoch, done * cfg.steps_per_epoch)
     log = keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)
-    train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, initial_epoch=done,
+    train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, initial_epoch=done,
           callbacks=[StopOnDivergence(), Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
     _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
     _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
@@ -325,11 +330,19 @@ def load_generator(run_dir):
 
 
 def sample_run(run_dir, n, seed=0, batch_size=256):
-    """`n` samples of a finished run: float32 `(n, 2)` points, or uint8 `(n, T, H, W, 3)` clips for video runs."""
+    """`n` samples of a finished run: float32 `(n, 2)` points, or uint8 `(n, T, H, W, 3)` clips for video runs.
+
+    A run of several seeds gives `n` samples of each: `(seeds, n, 2)`.
+    """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     generator, latent_dim, cfg = load_generator(run_dir)
-    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
-    out = np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
-                          for i in range(0, n, batch_size)])
+    z = np.random.default_rng(seed).standard_normal((cfg.seeds, n, latent_dim)).astype("float32")
+
+    def generate(chunk):  # (seeds, b, latent): a seeded generator takes its seeds' latent vectors one after the other
+        x = keras.ops.convert_to_numpy(generator(chunk.reshape(-1, latent_dim), training=False))
+        return x.reshape(cfg.seeds, chunk.shape[1], *x.shape[1:])
+
+    out = np.concatenate([generate(z[:, i:i + batch_size]) for i in range(0, n, batch_size)], axis=1)
+    out = out if cfg.seeds > 1 else out[0]
     return out.astype("float32") if cfg.is_points else to_uint8(out)

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from ..data.mixtures import get_mixture
 from .mode_metrics import mode_metrics
-from ..objectives.registry import SETTINGS_2D, get_setting_2d, get_variant
+from ..objectives.registry import SETTINGS_2D, get_setting_2d
 from ..training.trainer import SampleSnapshots
 
 logger = logging.getLogger(__name__)
@@ -24,70 +24,80 @@ __all__ = ['logger', 'PUBLISHED', 'train_2d', 'run_benchmark', 'summarize', 'mar
            'measure_step_rate']
 
 # %% ../../nbs/08_benchmark_2d.ipynb #c32500ba
-def train_2d(variant, data, seed, steps, batch_size, snapshot_every=None, n_samples=2500):
-    """Train one 2-D setting (`SETTINGS_2D`) on one 2-D mixture, in memory, through `runs.train_run`.
+def train_2d(variant, data, seeds, steps, batch_size=None, snapshot_every=None, n_samples=2500, seed=0):
+    """Train `seeds` replicates of one 2-D setting (`SETTINGS_2D`) on one mixture, together as one network.
+
+    The replicates are independent ("Ten seeds at once"): one run of `runs.train_run` with `RunConfig.seeds`, in
+    memory.
 
     Args:
-        variant: a variant name of the registry.
+        variant: a name of `SETTINGS_2D`.
         data: `ring` or `grid`.
-        seed: seeds the weights, the data order and the latent sampler.
+        seeds: number of independent replicates.
         steps: generator steps.
-        batch_size: minibatch size (each generator step takes `n_critic` minibatches; None: the setting's).
+        batch_size: minibatch size per replicate (each generator step takes `n_critic` minibatches; None: the
+            setting's).
         snapshot_every: record samples every so many steps (None: only the start and the end).
-        n_samples: number of samples recorded per snapshot (2,500 in the protocol).
+        n_samples: samples recorded per replicate and snapshot (2,500 in the protocol).
+        seed: seeds the weights of all replicates, the data order and the latent sampler.
 
     Returns:
-        `(gan, snapshots, seconds)`: the trained model, the `SampleSnapshots.snapshots` list, the wall time of training.
+        `(gan, snapshots, seconds)`: the trained model; `snapshots[s]`, replicate `s`'s list of `(step, samples)`
+        pairs; the wall time of training.
     """
     from thesis_gan.runs import RunConfig, train_run
 
     every = snapshot_every or steps
     steps_per_epoch = math.gcd(steps, every) if snapshot_every else min(steps, 500 if steps % 500 == 0 else steps)
-    cfg = RunConfig(variant=variant, data=data, steps=steps, seed=seed, batch_size=batch_size,
+    cfg = RunConfig(variant=variant, data=data, steps=steps, seed=seed, seeds=seeds, batch_size=batch_size,
                     steps_per_epoch=steps_per_epoch)
-    snapshots = SampleSnapshots(n=n_samples, every=every, seed=seed)
+    recorder = SampleSnapshots(n=seeds * n_samples, every=every, seed=seed)
     start = time.perf_counter()
-    gan = train_run(cfg, None, verbose=0, callbacks=[snapshots])
-    return gan, snapshots.snapshots, time.perf_counter() - start
+    gan = train_run(cfg, None, verbose=0, callbacks=[recorder])
+    seconds = time.perf_counter() - start
+    # a seeded generator's output rows are its replicates' samples, one replicate after the other
+    snapshots = [[(step, x.reshape(seeds, n_samples, -1)[s]) for step, x in recorder.snapshots] for s in range(seeds)]
+    return gan, snapshots, seconds
 
 
-def run_benchmark(variants, datasets, seeds, steps, batch_size, snapshot_every=None, keep_samples=False):
-    """Train every variant on every dataset for every seed and measure the final generator.
+def run_benchmark(variants, datasets, seeds, steps, batch_size=None, snapshot_every=None, keep_samples=False, seed=0):
+    """Train every variant on every dataset, `seeds` replicates at once, and measure each final generator.
 
     Args:
         variants: names of 2-D settings (`SETTINGS_2D`: the variants and `pacgan4`; an unknown name fails before
             anything trains).
         datasets: `ring` and/or `grid`.
-        seeds: iterable of integer seeds.
+        seeds: number of replicates per variant and dataset (trained together).
         steps: generator steps per run.
-        batch_size: minibatch size (None: each setting's).
+        batch_size: minibatch size per replicate (None: each setting's).
         snapshot_every: if set, each row keeps `snapshots` (for GIFs).
         keep_samples: if True, each row keeps the final `samples` (2,500 × 2).
+        seed: seed of the runs (replicate `s` of a run is reported as seed `seed + s`).
 
     Returns:
-        A list of dict rows with `variant, data, seed, modes, high_quality, reverse_kl, steps, seconds,
-        steps_per_second` (plus `samples` / `snapshots` when asked for).
+        A list of dict rows with `variant, data, seed, modes, high_quality, reverse_kl, steps, seconds` (of the run
+        that trained all replicates) and `steps_per_second` (generator steps of one replicate per second of that
+        run, i.e. counting every replicate), plus `samples` / `snapshots` when asked for.
     """
     for name in variants:
-        if name not in SETTINGS_2D:
-            get_variant(name)  # fails with the list of variants
+        get_setting_2d(name)  # fails with the list of settings
     rows = []
     for name in variants:
         for data in datasets:
-            for s in seeds:
-                gan, snapshots, seconds = train_2d(name, data, s, steps, batch_size, snapshot_every)
-                samples = snapshots[-1][1]
-                row = {"variant": name, "data": data, "seed": int(s), **mode_metrics(samples, get_mixture(data)),
-                       "steps": int(steps), "seconds": seconds, "steps_per_second": steps / seconds}
+            _, snapshots, seconds = train_2d(name, data, seeds, steps, batch_size, snapshot_every, seed=seed)
+            for s, replicate in enumerate(snapshots):
+                samples = replicate[-1][1]
+                row = {"variant": name, "data": data, "seed": seed + s, **mode_metrics(samples, get_mixture(data)),
+                       "steps": int(steps), "seconds": seconds, "steps_per_second": seeds * steps / seconds}
                 if keep_samples:
                     row["samples"] = samples
                 if snapshot_every:
-                    row["snapshots"] = snapshots
+                    row["snapshots"] = replicate
                 rows.append(row)
-                logger.info("%9s %4s seed %d: %2d modes, %5.1f%% HQ, rKL %.3f, %.0f steps/s", name, data, s, row["modes"],
-                            100 * row["high_quality"], row["reverse_kl"], row["steps_per_second"])
+            logger.info("%9s %4s, %d seeds: %.1f modes, %.1f%% HQ, %.0f seed-steps/s", name, data, seeds,
+                        np.mean([r["modes"] for r in rows[-seeds:]]),
+                        100 * np.mean([r["high_quality"] for r in rows[-seeds:]]), seeds * steps / seconds)
     return rows
-
 
 def _mean_se(values):
     values = [v for v in values if not (isinstance(v, float) and math.isnan(v))]

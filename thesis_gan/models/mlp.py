@@ -6,6 +6,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from .seeded import SeedBatchNormalization, SeedDense, SeedMerge, SeedSplit
+
 
 # %% auto #0
 __all__ = ['mlp_generator', 'mlp_discriminator', 'Maxout', 'Pack', 'pacgan_generator', 'pacgan_discriminator']
@@ -44,19 +46,20 @@ class Maxout(keras.layers.Layer):
         pieces: affine pieces per unit (k).
         use_bias: whether the dense layer has a bias.
         kernel_initializer, bias_initializer: as for `keras.layers.Dense`.
+        seeded: inputs are `(S, B, d)` and every seed has its own weights (a `SeedDense`, see "Ten seeds at once").
     """
 
     def __init__(self, units, pieces, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 **kwargs):
+                 seeded=False, **kwargs):
         super().__init__(**kwargs)
         if int(units) < 1 or int(pieces) < 1:
             raise ValueError(f"Maxout needs units >= 1 and pieces >= 1, got units={units}, pieces={pieces}")
-        self.units, self.pieces, self.use_bias = int(units), int(pieces), bool(use_bias)
+        self.units, self.pieces, self.use_bias, self.seeded = int(units), int(pieces), bool(use_bias), bool(seeded)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.linear = keras.layers.Dense(self.units * self.pieces, use_bias=self.use_bias,
-                                         kernel_initializer=self.kernel_initializer,
-                                         bias_initializer=self.bias_initializer, name="linear")
+        self.linear = (SeedDense if self.seeded else keras.layers.Dense)(
+            self.units * self.pieces, use_bias=self.use_bias, kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer, name="linear")
 
     def build(self, input_shape):
         self.linear.build(input_shape)
@@ -71,6 +74,7 @@ class Maxout(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "pieces": self.pieces, "use_bias": self.use_bias,
+                "seeded": self.seeded,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
 
@@ -78,6 +82,8 @@ class Maxout(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="thesis_gan")
 class Pack(keras.layers.Layer):
     """PacGAN's packing: `(B, d)` → `(B / m, m * d)`, each row the concatenation of `m` consecutive samples.
+
+    With a seed axis in front (`(S, B, d)`, see "Ten seeds at once") each seed's samples are packed: `(S, B / m, m * d)`.
 
     Args:
         m: samples per pack (1: the identity).
@@ -96,17 +102,17 @@ class Pack(keras.layers.Layer):
     def call(self, x):
         if self.m == 1:
             return x
-        if len(x.shape) != 2:
-            raise ValueError(f"Pack expects samples of shape (B, d), got {tuple(x.shape)}")
+        if len(x.shape) not in (2, 3):
+            raise ValueError(f"Pack expects samples of shape (B, d) or (seeds, B, d), got {tuple(x.shape)}")
         message = f"Pack({self.m}): the batch size must be a multiple of {self.m} (samples per pack)"
-        if x.shape[0] is not None and x.shape[0] % self.m:
-            raise ValueError(f"{message}; got a batch of {x.shape[0]}")
-        with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(x)[0] % self.m, 0, message=message)]):
-            return tf.reshape(x, [-1, self.m * x.shape[-1]])
+        if x.shape[-2] is not None and x.shape[-2] % self.m:
+            raise ValueError(f"{message}; got a batch of {x.shape[-2]}")
+        with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(x)[-2] % self.m, 0, message=message)]):
+            return tf.reshape(x, [*x.shape[:-2], -1, self.m * x.shape[-1]])
 
     def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.m
-        return (batch, self.m * input_shape[-1])
+        batch = None if input_shape[-2] is None else input_shape[-2] // self.m
+        return (*input_shape[:-2], batch, self.m * input_shape[-1])
 
     def get_config(self):
         return {**super().get_config(), "m": self.m}
@@ -117,7 +123,7 @@ def _normal(std):
 
 
 def pacgan_generator(latent_dim=2, hidden=400, depth=4, out_dim=2, init_std=0.02, bn_momentum=0.95, bn_epsilon=1e-4,
-                     name="generator"):
+                     seeds=1, name="generator"):
     """PacGAN's 2-D generator: `depth` × (bias-free Dense → BatchNorm → ReLU), then a linear output with bias.
 
     Args:
@@ -127,16 +133,20 @@ def pacgan_generator(latent_dim=2, hidden=400, depth=4, out_dim=2, init_std=0.02
         out_dim: size of a sample (2).
         init_std: weights ~ N(0, init_std²), biases 0 (0.02).
         bn_momentum, bn_epsilon: batch normalisation's running-average weight and epsilon (Blocks: 0.95, 1e-4).
+        seeds: independent generators trained as one network ("Ten seeds at once"): a batch of `seeds · B` latent
+            vectors gives `seeds · B` samples, rows `s·B … (s+1)·B − 1` from generator `s`.
     """
-    layers = [keras.Input((latent_dim,))]
+    dense, norm = (SeedDense, SeedBatchNormalization) if seeds > 1 else (keras.layers.Dense,
+                                                                          keras.layers.BatchNormalization)
+    layers = [keras.Input((latent_dim,))] + ([SeedSplit(seeds)] if seeds > 1 else [])
     for _ in range(depth):
-        layers += [keras.layers.Dense(hidden, use_bias=False, kernel_initializer=_normal(init_std)),
-                   keras.layers.BatchNormalization(momentum=bn_momentum, epsilon=bn_epsilon), keras.layers.ReLU()]
-    layers.append(keras.layers.Dense(out_dim, kernel_initializer=_normal(init_std)))
-    return keras.Sequential(layers, name=name)
+        layers += [dense(hidden, use_bias=False, kernel_initializer=_normal(init_std)),
+                   norm(momentum=bn_momentum, epsilon=bn_epsilon), keras.layers.ReLU()]
+    layers.append(dense(out_dim, kernel_initializer=_normal(init_std)))
+    return keras.Sequential(layers + ([SeedMerge()] if seeds > 1 else []), name=name)
 
 
-def pacgan_discriminator(in_dim=2, units=200, pieces=5, depth=3, pack=1, init_std=0.02, name="discriminator"):
+def pacgan_discriminator(in_dim=2, units=200, pieces=5, depth=3, pack=1, init_std=0.02, seeds=1, name="discriminator"):
     """PacGAN's 2-D discriminator: [`Pack(pack)`], `depth` maxout layers, a linear output of one raw score.
 
     Args:
@@ -146,11 +156,12 @@ def pacgan_discriminator(in_dim=2, units=200, pieces=5, depth=3, pack=1, init_st
         pack: samples the discriminator judges together (PacGAN's m; 1 = a plain discriminator). A batch of B
             samples gives B / pack scores.
         init_std: weights ~ N(0, init_std²), biases 0 (0.02).
+        seeds: independent discriminators as one network (as for `pacgan_generator`); packs never mix seeds.
     """
-    layers = [keras.Input((in_dim,))]
+    layers = [keras.Input((in_dim,))] + ([SeedSplit(seeds)] if seeds > 1 else [])
     if pack != 1:
         layers.append(Pack(pack))
     for _ in range(depth):
-        layers.append(Maxout(units, pieces, kernel_initializer=_normal(init_std)))
-    layers.append(keras.layers.Dense(1, kernel_initializer=_normal(init_std)))
-    return keras.Sequential(layers, name=name)
+        layers.append(Maxout(units, pieces, kernel_initializer=_normal(init_std), seeded=seeds > 1))
+    layers.append((SeedDense if seeds > 1 else keras.layers.Dense)(1, kernel_initializer=_normal(init_std)))
+    return keras.Sequential(layers + ([SeedMerge()] if seeds > 1 else []), name=name)

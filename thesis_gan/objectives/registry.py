@@ -73,6 +73,7 @@ class Setting2D:
         generator, discriminator: keyword arguments of `pacgan_generator` / `pacgan_discriminator` beyond
             `latent_dim` and `pack`.
         steps_per_execution: training steps per call of the compiled step (speed only).
+        objective_args: keyword arguments of the variant's objective (e.g. WGAN-GP's toy λ).
         source: where the numbers come from.
     """
 
@@ -86,6 +87,7 @@ class Setting2D:
     generator: dict = field(default_factory=dict)
     discriminator: dict = field(default_factory=dict)
     steps_per_execution: int = 50
+    objective_args: dict = field(default_factory=dict)
     source: str = ""
 
     def generator_args(self) -> dict:
@@ -95,7 +97,7 @@ class Setting2D:
         return {"pack": self.pack, **self.discriminator}
 
     def make_objective(self):
-        return get_variant(self.variant).make_objective()
+        return get_variant(self.variant).make_objective(**self.objective_args)
 
     def make_d_optimizer(self):
         return keras.optimizers.deserialize(copy.deepcopy(self.d_optimizer))
@@ -103,12 +105,16 @@ class Setting2D:
     def make_g_optimizer(self):
         return keras.optimizers.deserialize(copy.deepcopy(self.g_optimizer))
 
-    def build_gan(self, seed=None, steps_per_execution=None, objective=None):
-        """A compiled `GAN` with this setting's networks, objective (or `objective`, e.g. another k) and optimisers."""
+    def build_gan(self, seed=None, steps_per_execution=None, objective=None, seeds=1):
+        """A compiled `GAN` with this setting's networks, objective (or `objective`, e.g. another k) and optimisers.
+
+        `seeds`: independent replicates trained together as one network ("Ten seeds at once").
+        """
         from thesis_gan.training.trainer import GAN
 
-        gan = GAN(pacgan_generator(**self.generator_args()), pacgan_discriminator(**self.discriminator_args()),
-                  objective or self.make_objective(), self.latent_dim, seed=seed)
+        gan = GAN(pacgan_generator(**self.generator_args(), seeds=seeds),
+                  pacgan_discriminator(**self.discriminator_args(), seeds=seeds),
+                  objective or self.make_objective(), self.latent_dim, seed=seed, seeds=seeds)
         gan.compile(self.make_d_optimizer(), self.make_g_optimizer(),
                     steps_per_execution=steps_per_execution or self.steps_per_execution)
         return gan
@@ -122,7 +128,8 @@ SETTINGS_2D: dict[str, Setting2D] = {
     "wgan": Setting2D("wgan", "wgan", _optimizer("RMSprop", learning_rate=5e-5), _optimizer("RMSprop", learning_rate=5e-5),
                       source="WGAN Algorithm 1"),
     "wgan-gp": Setting2D("wgan-gp", "wgan-gp", _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),
-                         _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9), source="WGAN-GP gan_toy.py"),
+                         _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),
+                         objective_args={"penalty_weight": 0.1}, source="WGAN-GP gan_toy.py (λ 0.1 for toy data)"),
     "unrolled": Setting2D("unrolled", "unrolled", _optimizer("Adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.999),
                           _optimizer("Adam", learning_rate=1e-3, beta_1=0.5, beta_2=0.999),
                           source="Unrolled GAN reference notebook"),

@@ -12,27 +12,67 @@ from .gan import NonSaturatingGAN
 from .base import Objective, adam
 
 # %% auto #0
-__all__ = ['Unrolled', 'adam_unrolled', 'unrolled_gradient_check']
+__all__ = ['adam_state', 'adam_update', 'Unrolled', 'adam_unrolled', 'unrolled_gradient_check']
 
 # %% ../../nbs/06_unrolled_gan.ipynb #c04ecbdd
-class Unrolled(Objective):
-    """Unrolled GAN (Metz et al. 2016): the generator's loss is taken against k differentiable SGD steps of D.
+def adam_state(optimizer, weights):
+    """The step count and the moment estimates of a built Keras Adam for `weights`, as tensors.
 
-    The discriminator trains on the base objective's loss as usual; only `generator_objective` differs. The
-    generator's gradient flows through the k unrolled updates (second order).
+    Read from the optimiser's public `variables` (iteration, learning rate, then momentum and velocity of each
+    weight in order); anything else fails loudly rather than unrolling the wrong state.
+
+    Returns:
+        `(iterations, momentums, velocities)`.
+    """
+    if type(optimizer) is not keras.optimizers.Adam or optimizer.amsgrad:
+        raise TypeError(f"unrolling needs the discriminator's optimiser to be a plain keras.optimizers.Adam, "
+                        f"got {type(optimizer).__name__}")
+    slots = [v for v in optimizer.variables if v.path.endswith(("_momentum", "_velocity"))]
+    momentums, velocities = slots[0::2], slots[1::2]
+    if (len(momentums) != len(weights) or
+            any(m.shape != w.shape or v.shape != w.shape for m, v, w in zip(momentums, velocities, weights))):
+        raise ValueError("the discriminator's Adam does not hold one momentum and one velocity per weight "
+                         "(build it with the discriminator's trainable variables)")
+    as_tensors = lambda variables: [tf.convert_to_tensor(v) for v in variables]
+    return tf.convert_to_tensor(optimizer.iterations), as_tensors(momentums), as_tensors(velocities)
+
+
+def adam_update(optimizer, weights, grads, iterations, momentums, velocities):
+    """One update of `optimizer` (a Keras Adam) as differentiable tensor arithmetic, Keras's formula.
+
+    Returns:
+        `(weights, iterations, momentums, velocities)` after the update.
+    """
+    dtype = weights[0].dtype
+    b1, b2, eps = (tf.cast(x, dtype) for x in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
+    iterations = iterations + 1
+    t = tf.cast(iterations, dtype)
+    alpha = tf.cast(optimizer.learning_rate, dtype) * tf.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    momentums = [m + (g - m) * (1 - b1) for m, g in zip(momentums, grads)]
+    velocities = [v + (tf.square(g) - v) * (1 - b2) for v, g in zip(velocities, grads)]
+    weights = [w - alpha * m / (tf.sqrt(v) + eps) for w, m, v in zip(weights, momentums, velocities)]
+    return weights, iterations, momentums, velocities
+
+
+class Unrolled(Objective):
+    """Unrolled GAN (Metz et al. 2016): the generator's loss is taken against the discriminator k updates ahead.
+
+    As in the reference implementation, the look-ahead repeats the discriminator's own Adam update on the same
+    minibatch, and the first of the k updates is the discriminator's real one (which the trainer has applied when
+    the generator's loss is computed): `generator_objective` unrolls k − 1 more from there. The generator's
+    gradient flows through all of them (second order).
 
     Args:
-        unroll_steps: k, the number of unrolled discriminator updates (0 gives the base objective exactly).
-        unroll_lr: SGD step size of the unrolled updates.
+        unroll_steps: k (the reference uses 5); k ≤ 1 is the base objective.
         base: the objective whose losses are unrolled (non-saturating GAN by default).
     """
 
     name = "unrolled"
 
-    def __init__(self, unroll_steps=5, unroll_lr=0.05, base=None):
+    def __init__(self, unroll_steps=5, base=None):
         if int(unroll_steps) < 0:
             raise ValueError(f"unroll_steps must be >= 0, got {unroll_steps}")
-        self.unroll_steps, self.unroll_lr = int(unroll_steps), float(unroll_lr)
+        self.unroll_steps = int(unroll_steps)
         self.base = base if base is not None else NonSaturatingGAN()
         self.n_critic = self.base.n_critic
 
@@ -48,28 +88,34 @@ class Unrolled(Objective):
     def constrain(self, discriminator):
         self.base.constrain(discriminator)
 
-    def unrolled_weights(self, discriminator, real, fake):
-        """The discriminator's trainable and non-trainable values after k SGD steps, as tensors (variables untouched)."""
-        trainable = [tf.convert_to_tensor(v.value) for v in discriminator.trainable_variables]
-        non_trainable = [tf.convert_to_tensor(v.value) for v in discriminator.non_trainable_variables]
-        for _ in range(self.unroll_steps):
+    def unrolled_weights(self, gan, real, fake):
+        """The discriminator's trainable and non-trainable values k − 1 Adam updates ahead, as tensors.
+
+        The losses are summed over seeds (multiplied by `gan.seeds`) as in the trainer's real update, so that the
+        look-ahead continues the real optimiser exactly. Variables and optimiser state are left untouched.
+        """
+        discriminator = gan.discriminator
+        trainable = [tf.convert_to_tensor(v) for v in discriminator.trainable_variables]
+        non_trainable = [tf.convert_to_tensor(v) for v in discriminator.non_trainable_variables]
+        if self.unroll_steps <= 1:
+            return trainable, non_trainable
+        state = adam_state(gan.d_optimizer, discriminator.trainable_variables)
+        for _ in range(self.unroll_steps - 1):
             with tf.GradientTape() as tape:
                 tape.watch(trainable)
                 real_scores, non_trainable = discriminator.stateless_call(trainable, non_trainable, real, training=True)
                 fake_scores, non_trainable = discriminator.stateless_call(trainable, non_trainable, fake, training=True)
-                loss = self.base.discriminator_loss(real_scores, fake_scores)
-            grads = tape.gradient(loss, trainable)
-            trainable = [w if g is None else w - self.unroll_lr * g for w, g in zip(trainable, grads)]
+                loss = self.base.discriminator_loss(real_scores, fake_scores) * gan.seeds
+            trainable, *state = adam_update(gan.d_optimizer, trainable, tape.gradient(loss, trainable), *state)
         return trainable, non_trainable
 
     def generator_objective(self, gan, real, fake):
-        trainable, non_trainable = self.unrolled_weights(gan.discriminator, real, fake)
+        trainable, non_trainable = self.unrolled_weights(gan, real, fake)
         fake_scores, _ = gan.discriminator.stateless_call(trainable, non_trainable, fake, training=True)
         return self.base.generator_loss(fake_scores)
 
     def get_config(self):
-        return {**super().get_config(), "unroll_steps": self.unroll_steps, "unroll_lr": self.unroll_lr,
-                "base": self.base.get_config()}
+        return {**super().get_config(), "unroll_steps": self.unroll_steps, "base": self.base.get_config()}
 
 
 def adam_unrolled():
@@ -78,8 +124,11 @@ def adam_unrolled():
 
 
 # %% ../../nbs/06_unrolled_gan.ipynb #7c570a68
-def unrolled_gradient_check(unroll_steps=3, unroll_lr=0.5, h=1e-6, seed=0):
+def unrolled_gradient_check(unroll_steps=3, h=1e-6, seed=0):
     """Compare the autodiff generator gradient of `Unrolled` with central finite differences on a float64 toy model.
+
+    The discriminator's Adam (learning rate 0.05) takes two real steps first, so that the unrolled updates start
+    from non-zero moments.
 
     Returns:
         `(autodiff, finite_differences)`: two flat numpy arrays over all generator weights.
@@ -91,11 +140,14 @@ def unrolled_gradient_check(unroll_steps=3, unroll_lr=0.5, h=1e-6, seed=0):
     discriminator = keras.Sequential([keras.Input((2,), dtype="float64"),
                                       keras.layers.Dense(4, activation="tanh", dtype="float64"),
                                       keras.layers.Dense(1, dtype="float64")])
-    objective = Unrolled(unroll_steps=unroll_steps, unroll_lr=unroll_lr)
+    objective = Unrolled(unroll_steps=unroll_steps)
     rng = np.random.default_rng(seed)
     z, real = tf.constant(rng.standard_normal((8, 2))), tf.constant(rng.standard_normal((8, 2)))
 
-    gan = GAN(generator, discriminator, objective, latent_dim=2)
+    gan = GAN(generator, discriminator, objective, latent_dim=2, seed=seed)
+    gan.compile(keras.optimizers.Adam(0.05, beta_1=0.5), keras.optimizers.Adam(0.01))
+    for _ in range(2):
+        gan.discriminator_step(real)
 
     def loss():
         return objective.generator_objective(gan, real, generator(z, training=True))

@@ -23,14 +23,16 @@ class GAN(keras.Model):
         objective: the variant's `Objective`.
         latent_dim: size of the latent vector z ~ N(0, I).
         seed: seed of the latent sampler.
+        seeds: independent seeds trained together as one network ("Ten seeds at once"): the losses that are
+            differentiated are multiplied by `seeds`, so that each seed's weights get exactly their own gradient.
     """
 
-    def __init__(self, generator, discriminator, objective, latent_dim, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, objective, latent_dim, seed=None, seeds=1, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.objective = objective
-        self.latent_dim = int(latent_dim)
+        self.latent_dim, self.seeds = int(latent_dim), int(seeds)
         self.latent_seed = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -43,9 +45,8 @@ class GAN(keras.Model):
         """
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        fake = self.generator(keras.ops.zeros((1, self.latent_dim)))
-        if not self.discriminator.built:  # a packing discriminator (PacGAN) cannot score a batch of one
-            self.discriminator(fake)
+        if not (self.generator.built and self.discriminator.built):  # (packing or seeds: no batch of one)
+            self.discriminator(self.generator(keras.ops.zeros((1, self.latent_dim))))
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.built = True
@@ -67,8 +68,9 @@ class GAN(keras.Model):
             loss = self.objective.discriminator_loss(
                 self.discriminator(real, training=True), self.discriminator(fake, training=True))
             loss = loss + self.objective.penalty(self.discriminator, real, fake)
+            summed_over_seeds = loss * self.seeds
         weights = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(loss, weights), weights)
+        self.d_optimizer.apply(tape.gradient(summed_over_seeds, weights), weights)
         self.objective.constrain(self.discriminator)
         return loss
 
@@ -76,8 +78,9 @@ class GAN(keras.Model):
         z = self.sample_latent(tf.shape(real)[0])
         with tf.GradientTape() as tape:
             loss = self.objective.generator_objective(self, real, self.generator(z, training=True))
+            summed_over_seeds = loss * self.seeds
         weights = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, weights), weights)
+        self.g_optimizer.apply(tape.gradient(summed_over_seeds, weights), weights)
         return loss
 
     def train_step(self, data):
