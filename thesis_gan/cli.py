@@ -91,6 +91,7 @@ def _train(args):
                     g_lr=args.g_lr if args.g_lr is not None else args.lr)
     train_run(cfg, args.out, verbose=0 if args.quiet else 1, overwrite=args.overwrite)
     print(f"finished: {args.out}")
+    return 0
 
 
 def _sample(args):
