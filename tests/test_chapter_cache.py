@@ -41,9 +41,9 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "_config.yml").write_text("title: tiny\n")
     (tmp_path / "references.bib").write_text("")
     (tmp_path / "nbs" / "index.md").write_text("# Tiny\n")
-    write(tmp_path / "nbs" / "01_a.ipynb", _notebook(("#| default_exp a", []), ('profile = "quick"', ["parameters"]),
+    write(tmp_path / "nbs" / "01_a.ipynb", _notebook(("#| default_exp a", []), ('profile = "quick"\nseed = 0', ["parameters"]),
                                                       ("#| export\nfrom tinypkg.helper import VALUE\nVALUE + 1", [])))
-    write(tmp_path / "nbs" / "02_b.ipynb", _notebook(('profile = "quick"', ["parameters"]), ("#| hide\nx = 2", []),
+    write(tmp_path / "nbs" / "02_b.ipynb", _notebook(('profile = "quick"\nseed = 0', ["parameters"]), ("#| hide\nx = 2", []),
                                                       ("print('b', profile)", [])))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the kernel imports tinypkg
     monkeypatch.delenv("THESIS_GAN_NO_CACHE", raising=False)

@@ -34,7 +34,10 @@ def make_parser():
     train.add_argument("--steps", type=int, default=2000, help="generator steps")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--batch-size", type=int, default=None)
-    train.add_argument("--steps-per-epoch", type=int, default=100, help="steps between backups and log rows")
+    train.add_argument("--steps-per-epoch", type=int, default=100, help="steps between rows of history.csv")
+    train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                       help="generator steps between checkpoints (default: --steps-per-epoch); also saved at the end "
+                            "and on SIGTERM/SIGINT")
     train.add_argument("--shape", type=_shape, default=None, help="clip shape T,H,W for video data")
     train.add_argument("--experiment", type=int, default=None, help="seed experiment 1-10 (architecture and shape)")
     train.add_argument("--experiment-scale", choices=["seed", "quick"], default="seed",
@@ -42,7 +45,12 @@ def make_parser():
     train.add_argument("--width", type=int, default=32, help="filters of the first block of --shape video models")
     train.add_argument("--frame-stride", type=int, default=1, help="for recorded videos")
     train.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="bad recorded videos")
+    train.add_argument("--lr", type=float, default=None, help="learning rate of both optimisers (default: the variant's)")
+    train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate (overrides --lr)")
+    train.add_argument("--g-lr", type=float, default=None, help="generator learning rate (overrides --lr)")
     train.add_argument("--out", required=True, help="run folder (created; resumed if it holds this run)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run folder --out if it holds a finished or another run")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = sub.add_parser("sample", help="sample a finished run")
@@ -78,9 +86,12 @@ def _train(args):
     cfg = RunConfig(variant=args.variant, data=args.data, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
                     steps_per_epoch=args.steps_per_epoch, shape=args.shape, experiment=args.experiment,
                     experiment_scale=args.experiment_scale,
-                    width=args.width, frame_stride=args.frame_stride, on_error=args.on_error)
-    train_run(cfg, args.out, verbose=0 if args.quiet else 1)
+                    width=args.width, frame_stride=args.frame_stride, on_error=args.on_error,
+                    checkpoint_every=args.checkpoint_every, d_lr=args.d_lr if args.d_lr is not None else args.lr,
+                    g_lr=args.g_lr if args.g_lr is not None else args.lr)
+    train_run(cfg, args.out, verbose=0 if args.quiet else 1, overwrite=args.overwrite)
     print(f"finished: {args.out}")
+    return 0
 
 
 def _sample(args):
@@ -190,7 +201,8 @@ def main(argv=None):
     """Entry point of the `thesis-gan` console script.
 
     Wrong input ends with one line on stderr that says what was expected and what was given, and exit code 2; a
-    diverged training run with exit code 1; `--debug` shows the traceback instead.
+    diverged training run with exit code 1; SIGTERM or SIGINT during training with a saved checkpoint, one line and
+    exit code 143 or 130; `--debug` shows the traceback instead.
     """
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -214,8 +226,11 @@ def main(argv=None):
     except Exception as e:
         if args.debug:
             raise
-        from thesis_gan.training.checkpoint import TrainingDiverged
+        from thesis_gan.training.checkpoint import TrainingDiverged, TrainingInterrupted
 
+        if isinstance(e, TrainingInterrupted):  # the shell's code for a process ended by that signal
+            print(str(e), file=sys.stderr)
+            return 128 + e.signal_number
         if isinstance(e, TrainingDiverged):
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 
 import keras
@@ -20,15 +22,16 @@ from .data.mixtures import MIXTURES, get_mixture
 from .data.pipeline import to_uint8
 from .models.mlp import mlp_discriminator, mlp_generator, pacgan_discriminator, pacgan_generator
 from .objectives.registry import get_setting_2d, get_variant, objective_from_config
-from .training.checkpoint import Checkpoint, StopOnDivergence, restore_checkpoint
+from .training.checkpoint import (PATTERN, Checkpoint, SaveOnSignal, StopOnDivergence, restore_checkpoint,
+                                           save_checkpoint)
 from .training.trainer import GAN, train
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'FORMAT', 'RunError', 'RunConfig', 'resolve_models',
-           'build_models', 'clip_shape', 'players', 'build_dataset', 'run_record', 'build_run', 'train_run',
-           'load_record', 'load_config', 'load_generator', 'sample_run']
+__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'HISTORY', 'FORMAT', 'READABLE_FORMATS', 'RunError',
+           'RunConfig', 'resolve_models', 'build_models', 'clip_shape', 'players', 'build_dataset', 'run_record',
+           'build_run', 'train_run', 'load_record', 'load_config', 'load_generator', 'sample_run']
 
 # %% ../nbs/90_runs.ipynb #d4c6be32
 class RunError(ValueError):
@@ -46,7 +49,9 @@ class RunConfig:
         steps: generator steps.
         seed: seed of weights, data and latent sampling.
         batch_size: samples per critic minibatch (default: the 2-D setting's for points, 8 for video).
-        steps_per_epoch: how often a backup and a history row are written.
+        steps_per_epoch: how often a history row is written (the losses averaged over the epoch).
+        checkpoint_every: generator steps between checkpoints (default: `steps_per_epoch`); checkpoints are also
+            written at the end and on SIGTERM/SIGINT. A checkpoint may fall inside an epoch.
         shape: clip shape (T, H, W) for video data.
         experiment: seed experiment number (1–10) whose architecture and clip shape to use.
         experiment_scale: `seed` (the original, GPU-sized) or `quick` (the CPU-sized member of the same family).
@@ -54,7 +59,8 @@ class RunConfig:
         frame_stride: frames skipped between clip frames, for recorded videos.
         on_error: `raise` or `skip` for unreadable recorded videos.
         steps_per_execution: training steps per call of the compiled step (default: the 2-D setting's for points,
-            1 for video); reduced to a divisor of `steps_per_epoch`.
+            1 for video); reduced to a divisor of `steps_per_epoch` and `checkpoint_every`.
+        d_lr, g_lr: learning rates that replace the discriminator's / generator's (default: the variant's).
         seeds: for 2-D points, independent seeds `seed, seed + 1, …` trained together as one network ("Ten seeds at
             once"); `batch_size` is per seed.
     """
@@ -73,6 +79,9 @@ class RunConfig:
     on_error: str = "raise"
     steps_per_execution: int | None = None
     seeds: int = 1
+    checkpoint_every: int | None = None
+    d_lr: float | None = None
+    g_lr: float | None = None
 
     def __post_init__(self):
         if self.is_points:
@@ -94,7 +103,14 @@ class RunConfig:
         if self.experiment_scale not in ("seed", "quick"):
             raise ValueError(f"experiment_scale must be 'seed' or 'quick', got {self.experiment_scale!r}")
         if self.shape is not None and self.experiment is not None:
-            raise ValueError("give either shape or experiment, not both")
+            produced = tuple(_experiment(self).output_shape[:3])
+            if self.shape != produced:
+                raise ValueError(f"experiment {self.experiment} ({self.experiment_scale} scale) produces clips of T,H,W = "
+                                 f"{','.join(map(str, produced))}, not the --shape {','.join(map(str, self.shape))} "
+                                 "asked for; give --experiment or --shape, not both")
+            self.shape = None  # the experiment defines it
+        if self.width < 1:
+            raise ValueError(f"width must be a positive number of filters, got {self.width}")
         if self.batch_size is None:
             self.batch_size = get_setting_2d(self.variant).batch_size if self.is_points else 8
         self.steps_per_epoch = min(self.steps_per_epoch, self.steps)
@@ -104,7 +120,17 @@ class RunConfig:
             self.steps_per_execution = get_setting_2d(self.variant).steps_per_execution if self.is_points else 1
         if self.steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be positive, got {self.steps_per_execution}")
-        self.steps_per_execution = math.gcd(self.steps_per_execution, self.steps_per_epoch)
+        if self.checkpoint_every is None:
+            self.checkpoint_every = self.steps_per_epoch
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be a positive number of steps, got {self.checkpoint_every}")
+        for name in ("d_lr", "g_lr"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive learning rate, got {value!r}")
+            setattr(self, name, None if value is None else float(value))
+        # every checkpoint falls between two executions, so a resumed run groups its steps as the first run did
+        self.steps_per_execution = math.gcd(self.steps_per_execution, self.steps_per_epoch, self.checkpoint_every)
 
     @property
     def is_points(self) -> bool:
@@ -190,35 +216,58 @@ def players(cfg: RunConfig):
     For 2-D points they come from the run's 2-D setting, otherwise from the variant.
     """
     source = get_setting_2d(cfg.variant) if cfg.is_points else get_variant(cfg.variant)
-    return source.make_objective(), source.make_d_optimizer(), source.make_g_optimizer()
+    return (source.make_objective(), _with_learning_rate(source.make_d_optimizer(), cfg.d_lr),
+            _with_learning_rate(source.make_g_optimizer(), cfg.g_lr))
 
 
-def build_dataset(cfg: RunConfig):
-    """The unbatched training data of a configuration (`train` repeats and batches it)."""
+def _with_learning_rate(optimizer, learning_rate):
+    if learning_rate is None:
+        return optimizer
+    config = keras.optimizers.serialize(optimizer)
+    config["config"]["learning_rate"] = learning_rate
+    return keras.optimizers.deserialize(config)
+
+
+def build_dataset(cfg: RunConfig, start=0):
+    """The endless, unbatched stream of a configuration's training examples, from example `start` on.
+
+    The stream is a deterministic function of the run's seed, so a resumed run continues with exactly the example
+    the interrupted run would have read next: points are read and dropped up to `start` (fast), rendered clips
+    start at clip `start` unrendered, recorded videos are decoded and dropped up to `start`.
+    """
     if cfg.is_points:
-        return get_mixture(cfg.data).dataset(seed=cfg.seed)
+        points = get_mixture(cfg.data).dataset(seed=cfg.seed).repeat()
+        return points.skip(start) if start else points
     if cfg.data == "moving-objects":
         from thesis_gan.data.moving_objects import moving_objects_dataset
 
-        return moving_objects_dataset(clip_shape(cfg), seed=cfg.seed)
+        return moving_objects_dataset(clip_shape(cfg), seed=cfg.seed, start=start)
     from thesis_gan.data.recordings import video_folder_dataset
 
     if not os.path.isdir(cfg.data):
         raise ValueError(f"data must be 'ring', 'grid', 'moving-objects' or a folder of videos; {cfg.data!r} is none")
-    return video_folder_dataset(cfg.data, clip_shape(cfg), frame_stride=cfg.frame_stride, on_error=cfg.on_error)
+    clips = video_folder_dataset(cfg.data, clip_shape(cfg), frame_stride=cfg.frame_stride,
+                                 on_error=cfg.on_error).repeat()
+    return clips.skip(start) if start else clips
 
 # %% ../nbs/90_runs.ipynb #018fc202
 CONFIG, GENERATOR, DISCRIMINATOR, CHECKPOINTS = "config.json", "generator.weights.h5", "discriminator.weights.h5", "checkpoints"
-FORMAT = 1  # the layout of config.json
+HISTORY = "history.csv"
+FORMAT = 2  # the layout of a run folder: 2 = checkpoints by steps with every random state (resumed bit-exactly)
+READABLE_FORMATS = (1, 2)  # finished runs of these layouts can be sampled
 
 
-def _write_json_atomically(data, path):
+def _write_atomically(text, path):
     tmp = path + ".partial"
     with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _write_json_atomically(data, path):
+    _write_atomically(json.dumps(data, indent=2), path)
 
 
 def _read_json(path):
@@ -226,22 +275,64 @@ def _read_json(path):
         return json.load(f)
 
 
-def _check_run_dir(run_dir, cfg):
-    """Raise RunError if the folder can't be used for `cfg` (a finished run, another run, not a run folder)."""
+def _differences(old, new):
+    """`name: stored → given` for every field that differs between two configurations."""
+    return "; ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} here" for k in sorted(set(old) | set(new))
+                     if old.get(k) != new.get(k))
+
+
+def _check_run_dir(run_dir, cfg, overwrite=False):
+    """Raise RunError if the folder can't be used for `cfg`; with `overwrite`, empty a run folder (only a run folder).
+
+    Refused: a finished run, a run of another layout (`format`), a run of another configuration (the message names
+    the fields that differ), a folder that is not a run folder.
+    """
     config_path = os.path.join(run_dir, CONFIG)
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise RunError(f"--out {run_dir} is a file, not a folder; give a new or empty folder")
+    if overwrite and os.path.exists(config_path):
+        shutil.rmtree(run_dir)
+        return
+    again = "choose another --out folder or pass --overwrite to replace it"
     if os.path.exists(os.path.join(run_dir, GENERATOR)):
-        raise RunError(f"{run_dir} holds a finished run; choose another --out folder (nothing was overwritten)")
+        raise RunError(f"{run_dir} holds a finished run; {again} (nothing was overwritten)")
     if os.path.exists(config_path):
         stored = _read_json(config_path)
         if stored.get("format") != FORMAT:
-            raise RunError(f"{run_dir} holds a run folder of another layout (format {stored.get('format')!r}, this "
-                           f"version writes {FORMAT}); choose another folder")
+            version = (stored.get("versions") or {}).get("thesis_gan", "an unknown version")
+            raise RunError(f"{run_dir} holds a run folder of format {stored.get('format')!r} (thesis_gan {version}); "
+                           f"this version resumes format {FORMAT} only; {again}")
         old, new = stored["run"], json.loads(json.dumps(cfg.to_dict()))
         if old != new:
-            diff = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
-            raise RunError(f"{run_dir} holds a run with another configuration {diff} (old, new); choose another folder")
+            raise RunError(f"{run_dir} holds another run ({_differences(old, new)}); {again}")
     elif os.path.isdir(run_dir) and os.listdir(run_dir):
         raise RunError(f"{run_dir} exists and is not a run folder; choose an empty or new folder")
+
+
+def _make_folder(run_dir):
+    """Create `run_dir` (and its parents), or raise RunError saying why it cannot be written."""
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+        probe = os.path.join(run_dir, ".write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise RunError(f"cannot write the run folder {run_dir}: {e.strerror or e}") from None
+
+
+def _cut_history(path, epochs):
+    """Keep the header and the rows of the first `epochs` epochs of `history.csv` (those a checkpoint covers)."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = f.read().splitlines()
+    if not lines:
+        return
+    width = lines[0].count(",")
+    rows = [line for line in lines[1:] if line.split(",")[0].isdigit() and int(line.split(",")[0]) < epochs
+            and line.count(",") == width]
+    _write_atomically("".join(line + "\n" for line in [lines[0], *rows]), path)
 
 
 def _save_weights_atomically(model, path):
@@ -272,19 +363,29 @@ def build_run(record: dict) -> GAN:
     return gan
 
 
-def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
+def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=(), overwrite=False):
     """Train (or resume) the run `cfg` in `run_dir` (`None`: in memory, no folder); returns the trained `GAN`.
 
+    In a folder, a checkpoint is saved every `cfg.checkpoint_every` steps, at the end, and on SIGTERM or SIGINT
+    (then `TrainingInterrupted` is raised); the same call resumes from the newest readable checkpoint and ends with
+    exactly the weights of an uninterrupted run (on CPU).
+
+    Args:
+        overwrite: replace a run folder that holds a finished run or another run (never a folder that is not a
+            run folder).
+
     Raises:
-        RunError: `run_dir` holds a finished run or another configuration.
+        RunError: `run_dir` holds a finished run, another run or something else, or cannot be written.
+        TrainingDiverged: a loss or weight became NaN or infinite (the checkpoints before it are kept).
+        TrainingInterrupted: SIGTERM or SIGINT; a checkpoint of the step reached was saved.
     """
+    stream = functools.partial(build_dataset, cfg)
     if run_dir is None:
         gan = build_run(run_record(cfg))
-        train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, callbacks=callbacks,
-              verbose=verbose)
+        train(gan, stream, cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, callbacks=callbacks, verbose=verbose)
         return gan
-    _check_run_dir(run_dir, cfg)
-    os.makedirs(run_dir, exist_ok=True)
+    _check_run_dir(run_dir, cfg, overwrite)
+    _make_folder(run_dir)
     config, checkpoints = os.path.join(run_dir, CONFIG), os.path.join(run_dir, CHECKPOINTS)
     resuming = os.path.exists(config)
     if not resuming:
@@ -292,13 +393,18 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
     gan = build_run(_read_json(config))  # the stored record, not today's defaults, defines the run
     done = restore_checkpoint(gan, checkpoints) if resuming else 0
     if done:
-        logger.info("resuming %s after epoch %d of %d (%d steps done)", run_dir, done,
-                    cfg.steps // cfg.steps_per_epoch, done * cfg.steps_per_epoch)
-    log = keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)
-    train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, initial_epoch=done,
-          callbacks=[StopOnDivergence(), Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
-    _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
-    _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
+        logger.info("resuming %s at step %d of %d", run_dir, done, cfg.steps)
+    _cut_history(os.path.join(run_dir, HISTORY), done // cfg.steps_per_epoch)
+    log = keras.callbacks.CSVLogger(os.path.join(run_dir, HISTORY), append=True)
+    on_signal = SaveOnSignal(checkpoints)
+    with on_signal.listening():
+        train(gan, stream, cfg.steps, cfg.batch_size * cfg.seeds, cfg.steps_per_epoch, initial_step=done, verbose=verbose,
+              callbacks=[StopOnDivergence(), Checkpoint(checkpoints, cfg.checkpoint_every), on_signal, log,
+                         *callbacks])
+        if not os.path.exists(os.path.join(checkpoints, PATTERN.format(gan.step))):
+            save_checkpoint(gan, checkpoints)  # the final state, optimisers included
+        _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
+        _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
     return gan
 
 # %% ../nbs/90_runs.ipynb #164aeb76
@@ -308,9 +414,9 @@ def load_record(run_dir) -> dict:
     if not os.path.exists(path):
         raise RunError(f"{run_dir} is not a run folder (no {CONFIG})")
     record = _read_json(path)
-    if record.get("format") != FORMAT:
+    if record.get("format") not in READABLE_FORMATS:
         raise RunError(f"{run_dir} is a run folder of another layout (format {record.get('format')!r}, this version "
-                       f"reads {FORMAT})")
+                       f"reads {', '.join(map(str, READABLE_FORMATS))})")
     return record
 
 

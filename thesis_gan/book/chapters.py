@@ -24,9 +24,10 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'DIRECTIVE', 'REMOVED_TAGS', 'DIRECTIVE_TAGS', 'API_MARKER', 'BOOK_FILES', 'BOOK_DIRS', 'EXECUTED',
            'CACHE_METADATA', 'WAIT_FOR_PAGE', 'ChapterFailed', 'toc_files', 'chapter_notebooks', 'has_parameters',
-           'package_dir', 'package_modules', 'parse_code', 'imported_modules', 'notebook_dependencies', 'cache_key',
-           'render_notebook', 'write_if_changed', 'render_chapter', 'api_reference', 'stage', 'cached_key',
-           'run_chapters', 'build_book', 'single_page', 'print_pdf', 'build_pdf']
+           'chapter_parameters', 'check_parameters', 'package_dir', 'package_modules', 'parse_code', 'imported_modules',
+           'notebook_dependencies', 'cache_key', 'render_notebook', 'write_if_changed', 'render_chapter',
+           'api_reference', 'stage', 'cached_key', 'run_chapters', 'build_book', 'single_page', 'print_pdf',
+           'build_pdf']
 
 # %% ../../nbs/92_chapters.ipynb #79425604
 class ChapterFailed(RuntimeError):
@@ -70,6 +71,61 @@ def has_parameters(path):
     with open(path) as f:
         cells = json.load(f)["cells"]
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+
+def _parameters_source(path):
+    with open(path) as f:
+        cells = json.load(f)["cells"]
+    for c in cells:
+        if "parameters" in c.get("metadata", {}).get("tags", []):
+            return "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+    return None
+
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "tuple": (tuple, list),
+          "list": (list, tuple), "dict": (dict,)}
+
+
+def chapter_parameters(path):
+    """The parameters a chapter declares in its `parameters` cell: `{name: accepted type names}`.
+
+    The types come from the annotation (`steps: int | None = None`), else from the default (`seed = 0`: int); a
+    parameter whose default is `None` without an annotation accepts any value.
+    """
+    source = _parameters_source(path)
+    if source is None:
+        return {}
+    declared = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared[node.target.id] = tuple(t.strip() for t in ast.unparse(node.annotation).split("|"))
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            default = ast.literal_eval(node.value)
+            declared[node.targets[0].id] = ("any",) if default is None else (type(default).__name__,)
+    return declared
+
+
+def check_parameters(notebooks, parameters, root="."):
+    """Raise ValueError (one line) for a parameter no chosen chapter declares or a value of the wrong type.
+
+    Args:
+        notebooks: chapter notebooks (paths relative to `root`).
+        parameters: `{name: value}` as given on the command line (values already parsed as Python literals).
+    """
+    declared = {os.path.basename(nb)[:-6]: chapter_parameters(os.path.join(root, nb)) for nb in notebooks}
+    for name, value in parameters.items():
+        owners = {chapter: types[name] for chapter, types in declared.items() if name in types}
+        if not owners:
+            known = sorted({n for types in declared.values() for n in types})
+            raise ValueError(f"unknown chapter parameter {name!r} (given {value!r}); the chosen chapters take "
+                             f"{', '.join(known) or 'no parameters'}")
+        for chapter, types in owners.items():
+            ok = "any" in types or (value is None and "None" in types) or any(
+                isinstance(value, _TYPES.get(t, ())) and not (isinstance(value, bool) and t in ("int", "float"))
+                for t in types)
+            if not ok:
+                expected = " or ".join(t for t in types if t != "None")
+                raise ValueError(f"chapter parameter {name!r} of {chapter} expects {expected}, got {value!r} "
+                                 f"({type(value).__name__})")
 
 # %% ../../nbs/92_chapters.ipynb #dca3904a
 def package_dir(root="."):
@@ -428,6 +484,7 @@ def run_chapters(profile="quick", only=None, out=os.path.join("_build", "book"),
         list of `(chapter, seconds)` of the chapters that were executed (cached ones are not listed).
 
     Raises:
+        ValueError: an unknown parameter or a value of the wrong type (see `check_parameters`).
         ChapterFailed: naming the chapter, the cell and the error of the first failure.
     """
     import papermill
@@ -438,6 +495,7 @@ def run_chapters(profile="quick", only=None, out=os.path.join("_build", "book"),
     if force is None:
         force = os.environ.get("THESIS_GAN_NO_CACHE", "").lower() not in ("", "0", "false", "no")
     notebooks = chapter_notebooks(root, only)
+    check_parameters([nb for nb in notebooks if has_parameters(os.path.join(root, nb))], parameters or {}, root)
     os.makedirs(out, exist_ok=True)
     stage(root, out)
     handler = None

@@ -274,7 +274,7 @@ def _load_or_render_shard(folder, shard, config, shape, seed, n_clips, clips_per
 
 
 def moving_objects_dataset(shape, seed=0, labels=False, n_clips=None, cache_dir=None, clips_per_shard=64,
-                           num_parallel_calls=tf.data.AUTOTUNE, config=None, **options):
+                           num_parallel_calls=tf.data.AUTOTUNE, config=None, start=0, **options):
     """An unbatched `tf.data.Dataset` of moving-objects clips, rendered in parallel and streamed.
 
     Args:
@@ -289,6 +289,8 @@ def moving_objects_dataset(shape, seed=0, labels=False, n_clips=None, cache_dir=
         clips_per_shard: clips per cache shard.
         num_parallel_calls: clips (or shards) rendered in parallel.
         config: a `MovingObjects`; or give its fields as keyword `options` (`n_objects=2, noise=4.0, ...`).
+        start: the index of the first clip of the endless stream (`n_clips=None`): a resumed training run continues
+            with the clip it would have seen next, without rendering the ones before.
 
     Returns:
         A `tf.data.Dataset` of uint8 `(T, H, W, 3)` clips, or of `(clip, labels)` pairs.
@@ -304,6 +306,8 @@ def moving_objects_dataset(shape, seed=0, labels=False, n_clips=None, cache_dir=
     shape = tuple(int(s) for s in shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"shape must be (T, H, W) with positive sizes, got {shape}")
+    if start and n_clips is not None:
+        raise ValueError(f"start ({start}) is for the endless stream; with n_clips={n_clips} use Dataset.skip")
     specs = _label_specs(shape, config.max_objects)
     touts = [tf.uint8] + ([specs[k][1] for k in LABEL_KEYS] if labels else [])
 
@@ -318,7 +322,7 @@ def moving_objects_dataset(shape, seed=0, labels=False, n_clips=None, cache_dir=
             clip, lab = config.clip(shape, seed, index)
             return [clip] + ([lab[k] for k in LABEL_KEYS] if labels else [])
 
-        indices = tf.data.Dataset.counter() if n_clips is None else tf.data.Dataset.range(n_clips)
+        indices = tf.data.Dataset.counter(int(start)) if n_clips is None else tf.data.Dataset.range(n_clips)
         ds = indices.map(lambda i: structure(*tf.numpy_function(render, [i], touts, stateful=False)),
                          num_parallel_calls=num_parallel_calls, deterministic=True)
         return ds.prefetch(tf.data.AUTOTUNE)

@@ -46,8 +46,11 @@ class Objective:
         """Loss minimised by the generator, from the discriminator's raw outputs on fake samples."""
         raise NotImplementedError
 
-    def penalty(self, discriminator, real, fake):
-        """A term added to the discriminator loss (gradient penalty in WGAN-GP); 0 by default."""
+    def penalty(self, discriminator, real, fake, seed=None):
+        """A term added to the discriminator loss (gradient penalty in WGAN-GP); 0 by default.
+
+        `seed` is the trainer's `SeedGenerator` for any random draw the term needs (checkpointed with the run).
+        """
         return 0.0
 
     def constrain(self, discriminator):

@@ -82,8 +82,8 @@ class Unrolled(Objective):
     def generator_loss(self, fake_scores):
         return self.base.generator_loss(fake_scores)
 
-    def penalty(self, discriminator, real, fake):
-        return self.base.penalty(discriminator, real, fake)
+    def penalty(self, discriminator, real, fake, seed=None):
+        return self.base.penalty(discriminator, real, fake, seed=seed)
 
     def constrain(self, discriminator):
         self.base.constrain(discriminator)

@@ -3,6 +3,7 @@
 # %% ../../nbs/05_wgan_gp.ipynb #d1d532d7
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from .base import adam, mean_over_samples, per_sample_sum
@@ -12,7 +13,7 @@ from .wgan import Wasserstein
 __all__ = ['gradient_penalty', 'WassersteinGP', 'adam_gp']
 
 # %% ../../nbs/05_wgan_gp.ipynb #21cf9e96
-def gradient_penalty(critic, real, fake, alpha=None, eps=1e-12):
+def gradient_penalty(critic, real, fake, alpha=None, eps=1e-12, seed=None):
     """WGAN-GP's two-sided penalty: mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)², x̂ = α real + (1 − α) fake.
 
     Works for samples of any rank: `(B, 2)` points, `(B, H, W, C)` images, `(B, T, H, W, C)` videos; the norm is
@@ -24,6 +25,8 @@ def gradient_penalty(critic, real, fake, alpha=None, eps=1e-12):
         alpha: interpolation weights, shape `(B,)`; drawn from U(0, 1) per sample when `None`. Each weight is
             broadcast over all of its sample's non-batch axes.
         eps: added under the square root, so that a zero gradient gives a finite penalty (1) and gradient (0).
+        seed: a Keras `SeedGenerator` to draw `alpha` from (the trainer's, so that a checkpoint holds its state);
+            `None`: TensorFlow's global random stream.
 
     Returns:
         A scalar tensor.
@@ -33,8 +36,10 @@ def gradient_penalty(critic, real, fake, alpha=None, eps=1e-12):
     if real.shape.rank is not None and fake.shape.rank is not None and real.shape.rank != fake.shape.rank:
         raise ValueError(f"real and fake must have the same shape, got {real.shape} and {fake.shape}")
     batch = tf.shape(real)[0]
-    if alpha is None:
+    if alpha is None and seed is None:
         alpha = tf.random.uniform([batch], dtype=real.dtype)
+    elif alpha is None:
+        alpha = keras.random.uniform((batch,), dtype=real.dtype.name, seed=seed)
     alpha = tf.reshape(tf.cast(alpha, real.dtype), tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], 0))
     interpolated = alpha * real + (1 - alpha) * fake
     with tf.GradientTape() as tape:
@@ -59,8 +64,8 @@ class WassersteinGP(Wasserstein):
         super().__init__(clip_value=None, n_critic=n_critic)
         self.penalty_weight = float(penalty_weight)
 
-    def penalty(self, discriminator, real, fake):
-        return self.penalty_weight * gradient_penalty(discriminator, real, fake)
+    def penalty(self, discriminator, real, fake, seed=None):
+        return self.penalty_weight * gradient_penalty(discriminator, real, fake, seed=seed)
 
     def get_config(self):
         config = {**super().get_config(), "penalty_weight": self.penalty_weight}

@@ -3,9 +3,12 @@
 # %% ../../nbs/94_checkpoints.ipynb #67b6afc5
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
+import signal
+import threading
 
 import h5py
 import keras
@@ -14,11 +17,13 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'PATTERN', 'checkpoint_paths', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TrainingDiverged',
-           'StopOnDivergence']
+__all__ = ['logger', 'PATTERN', 'FORMAT', 'checkpoint_paths', 'random_state_variables', 'save_checkpoint', 'restore_checkpoint',
+           'Checkpoint', 'TrainingDiverged', 'check_finite_weights', 'StopOnDivergence', 'TrainingInterrupted',
+           'SaveOnSignal']
 
 # %% ../../nbs/94_checkpoints.ipynb #a6fa5e09
-PATTERN = "checkpoint-{:06d}.weights.h5"
+PATTERN = "checkpoint-{:09d}.weights.h5"  # named by the generator steps done
+FORMAT = 2  # what a checkpoint holds; 1 (epochs and the latent sampler only) is not resumed
 
 
 def checkpoint_paths(folder):
@@ -26,99 +31,203 @@ def checkpoint_paths(folder):
     return sorted(glob.glob(os.path.join(folder, "checkpoint-*.weights.h5")), reverse=True)
 
 
-def save_checkpoint(gan, folder, epochs_done, keep=3):
-    """Write the training state of `gan` after `epochs_done` epochs as one file, atomically; keep the newest `keep`.
+def random_state_variables(gan):
+    """Every random state training draws from, in a fixed order: the states of all Keras `SeedGenerator`s of `gan`.
+
+    These are the latent sampler, the objective's draws (WGAN-GP's interpolation weights) and any layer's own
+    (dropout). `save_weights` does not hold them; the checkpoint does.
+    """
+    return [v for v in gan.variables if v.name == "seed_generator_state"]
+
+
+def _fsync_folder(folder):
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(gan, folder, keep=3):
+    """Write the training state of `gan` at its current step as one file, atomically; keep the newest `keep`.
+
+    The file holds both networks, both optimisers (with the step counter), every random state
+    (`random_state_variables`) and the number of steps done. It is written under a temporary name, flushed to disk
+    and renamed into place, so a kill at any moment leaves either the complete new file or none.
+
+    Raises:
+        TrainingDiverged: a weight is NaN or infinite (a diverged state is never saved).
 
     Returns:
         The path of the new checkpoint.
     """
     if keep < 1:
         raise ValueError(f"keep must be at least 1 checkpoint, got {keep}")
+    step = gan.step
+    check_finite_weights(gan, step)
     os.makedirs(folder, exist_ok=True)
     for stale in glob.glob(os.path.join(folder, ".partial-*")):  # left by a process killed while writing
         os.remove(stale)
-    path = os.path.join(folder, PATTERN.format(int(epochs_done)))
+    path = os.path.join(folder, PATTERN.format(step))
     tmp = os.path.join(folder, f".partial-{os.getpid()}.weights.h5")
     gan.save_weights(tmp)  # both networks and both optimisers' variables
     with h5py.File(tmp, "a") as f:  # what save_weights does not hold, as attributes Keras's loader ignores
-        f.attrs["epochs_done"] = int(epochs_done)
-        f.attrs["latent_seed_state"] = keras.ops.convert_to_numpy(gan.latent_seed.state)
+        f.attrs["format"] = FORMAT
+        f.attrs["steps_done"] = step
+        f.attrs["random_states"] = np.stack([keras.ops.convert_to_numpy(v) for v in random_state_variables(gan)])
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    _fsync_folder(folder)  # the rename itself survives a power cut
     for old in checkpoint_paths(folder)[keep:]:
         os.remove(old)
     return path
 
 
+def _read_checkpoint(gan, path):
+    with h5py.File(path, "r") as f:
+        if int(f.attrs.get("format", 1)) != FORMAT:
+            raise ValueError(f"checkpoint format {int(f.attrs.get('format', 1))}, this version reads {FORMAT}")
+        step, states = int(f.attrs["steps_done"]), np.asarray(f.attrs["random_states"])
+    variables = random_state_variables(gan)
+    if len(states) != len(variables):
+        raise ValueError(f"it holds {len(states)} random states, this GAN has {len(variables)}")
+    gan.load_weights(path)
+    for variable, state in zip(variables, states):
+        variable.assign(state.astype(keras.backend.standardize_dtype(variable.dtype)))
+    if gan.step != step:
+        raise ValueError(f"its optimiser counted {gan.step} steps, its name {step}")
+    return step
+
+
 def restore_checkpoint(gan, folder):
     """Load the newest readable checkpoint of `folder` into `gan` (compiled, so that its optimisers exist).
 
+    A truncated or unreadable newest checkpoint is skipped with a warning and the one before it is used.
+
+    Raises:
+        ValueError: checkpoints exist but none of them can be read.
+
     Returns:
-        The number of finished epochs it holds; 0 when there is no readable checkpoint.
+        The number of generator steps it holds; 0 when there is no checkpoint.
     """
-    for path in checkpoint_paths(folder):
+    paths = checkpoint_paths(folder)
+    for path in paths:
         try:
-            with h5py.File(path, "r") as f:
-                epochs_done = int(f.attrs["epochs_done"])
-                seed_state = np.asarray(f.attrs["latent_seed_state"])
-            gan.load_weights(path)
+            return _read_checkpoint(gan, path)
         except Exception as e:  # a truncated or corrupt file: fall back to the previous checkpoint
             logger.warning("skipping the unreadable checkpoint %s (%s: %s); trying the previous one", path,
                            type(e).__name__, e)
-            continue
-        gan.latent_seed.state.assign(seed_state.astype(keras.backend.standardize_dtype(gan.latent_seed.state.dtype)))
-        return epochs_done
+    if paths:
+        raise ValueError(f"none of the {len(paths)} checkpoints in {folder} can be read (see the warnings above)")
     return 0
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Save a checkpoint every `every` epochs of `fit` (epochs counted from the start of the run).
+    """Save a checkpoint every `every` generator steps (counted from the start of the run: `GAN.step`).
+
+    With `steps_per_execution` N, Keras reports every N-th step: a checkpoint is written at the first reported step
+    at or after each multiple of `every` (choose `every` as a multiple of N for exact steps).
 
     Args:
         folder: where the checkpoints go.
-        every: epochs between saves.
+        every: generator steps between saves.
         keep: how many of the newest checkpoints are kept.
     """
 
-    def __init__(self, folder, every=1, keep=3):
+    def __init__(self, folder, every=100, keep=3):
         super().__init__()
         if every < 1:
-            raise ValueError(f"every must be at least 1 epoch, got {every}")
+            raise ValueError(f"every must be at least 1 step, got {every}")
         self.folder, self.every, self.keep = folder, int(every), int(keep)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            save_checkpoint(self.model, self.folder, epoch + 1, self.keep)
+    def on_train_begin(self, logs=None):
+        self._last = self.model.step
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if step // self.every > self._last // self.every:
+            save_checkpoint(self.model, self.folder, self.keep)
+        self._last = step
 
 # %% ../../nbs/94_checkpoints.ipynb #4ad68bd3
 class TrainingDiverged(RuntimeError):
     """A loss or a weight became NaN or infinite; the message names the step and what diverged."""
 
 
+def check_finite_weights(gan, step):
+    """Raise `TrainingDiverged` naming the first weight of `gan` that is NaN or infinite."""
+    for variable in gan.weights:
+        if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
+            raise TrainingDiverged(f"training diverged by step {step}: weight {variable.path} is not finite; "
+                                   "the last good checkpoint is kept")
+
+
 class StopOnDivergence(keras.callbacks.Callback):
     """Stop `fit` at once when a loss or (at an epoch's end) a weight is NaN or infinite.
 
-    Put it before `Checkpoint` in the callbacks, so that a diverged epoch is never saved.
+    Put it before `Checkpoint` in the callbacks, so that a diverged step is never saved (`save_checkpoint` checks
+    the weights too).
 
     Raises:
         TrainingDiverged: from `fit`, naming the generator step and the loss or weight.
     """
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def _step(self, batch):
-        return self.epoch * self.params["steps"] + batch + 1
-
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not np.isfinite(float(value)):
-                raise TrainingDiverged(f"training diverged at step {self._step(batch)}: {name} is {float(value)}; "
+                raise TrainingDiverged(f"training diverged at step {self.model.step}: {name} is {float(value)}; "
                                        "the last good checkpoint is kept")
 
     def on_epoch_end(self, epoch, logs=None):
-        for variable in self.model.weights:
-            if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
-                raise TrainingDiverged(f"training diverged by step {(epoch + 1) * self.params['steps']}: weight "
-                                       f"{variable.path} is not finite; the last good checkpoint is kept")
+        check_finite_weights(self.model, self.model.step)
+
+
+class TrainingInterrupted(Exception):
+    """SIGTERM or SIGINT stopped training after a checkpoint of the step it stopped at was saved.
+
+    Attributes:
+        step: the generator steps done (and saved).
+        signal_number: the signal received.
+    """
+
+    def __init__(self, step, signal_number):
+        super().__init__(f"interrupted at step {step}; checkpoint saved, run the same command to resume")
+        self.step, self.signal_number = int(step), int(signal_number)
+
+
+class SaveOnSignal(keras.callbacks.Callback):
+    """On SIGTERM or SIGINT: finish the running step, save a checkpoint, stop `fit` with `TrainingInterrupted`.
+
+    The handlers are installed only while `listening()` is entered (around the whole of training, which may be
+    several `fit` calls), and only in the main thread.
+
+    Args:
+        folder: where the checkpoint goes.
+        keep: how many of the newest checkpoints are kept.
+        signals: the signals that interrupt training.
+    """
+
+    def __init__(self, folder, keep=3, signals=(signal.SIGTERM, signal.SIGINT)):
+        super().__init__()
+        self.folder, self.keep, self.signals, self.received = folder, int(keep), tuple(signals), None
+
+    @contextlib.contextmanager
+    def listening(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.signal(s, self._receive) for s in self.signals}
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _receive(self, signal_number, frame):
+        self.received = signal_number
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.received is not None:
+            save_checkpoint(self.model, self.folder, self.keep)
+            raise TrainingInterrupted(self.model.step, self.received)

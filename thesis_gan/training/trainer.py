@@ -6,14 +6,20 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from ..data.pipeline import to_signed_unit, training_batches
 
 # %% auto #0
-__all__ = ['GAN', 'build_gan', 'SampleSnapshots', 'train']
+__all__ = ['derived_seed', 'GAN', 'build_gan', 'SampleSnapshots', 'train']
 
 # %% ../../nbs/01d_trainer.ipynb #09f5cfff
+def derived_seed(seed, purpose):
+    """A seed for one purpose (`"objective"`, ...) derived from a run's seed: independent streams from one number."""
+    return int(np.random.SeedSequence([int(seed), *purpose.encode()]).generate_state(1)[0])
+
+
 class GAN(keras.Model):
     """The one trainer: a generator and a discriminator trained by `fit()` under an `Objective`.
 
@@ -22,7 +28,9 @@ class GAN(keras.Model):
         discriminator: maps samples to raw scores (logits or critic values), shape `(B, 1)` or `(B,)`.
         objective: the variant's `Objective`.
         latent_dim: size of the latent vector z ~ N(0, I).
-        seed: seed of the latent sampler.
+        seed: seed of the random draws of training: the latent sampler and, through a seed derived from it, the
+            objective's own draws (WGAN-GP's interpolation weights). Both are Keras `SeedGenerator`s, whose states
+            the checkpoints save, so that a resumed run draws exactly what an uninterrupted one would.
         seeds: independent seeds trained together as one network ("Ten seeds at once"): the losses that are
             differentiated are multiplied by `seeds`, so that each seed's weights get exactly their own gradient.
     """
@@ -34,6 +42,7 @@ class GAN(keras.Model):
         self.objective = objective
         self.latent_dim, self.seeds = int(latent_dim), int(seeds)
         self.latent_seed = keras.random.SeedGenerator(seed)
+        self.objective_seed = keras.random.SeedGenerator(None if seed is None else derived_seed(seed, "objective"))
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
@@ -55,6 +64,11 @@ class GAN(keras.Model):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
+    @property
+    def step(self) -> int:
+        """Generator steps trained so far: the generator optimiser's iteration count (saved with its state)."""
+        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
+
     def sample_latent(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.latent_seed)
 
@@ -67,7 +81,7 @@ class GAN(keras.Model):
             fake = self.generator(z, training=True)
             loss = self.objective.discriminator_loss(
                 self.discriminator(real, training=True), self.discriminator(fake, training=True))
-            loss = loss + self.objective.penalty(self.discriminator, real, fake)
+            loss = loss + self.objective.penalty(self.discriminator, real, fake, seed=self.objective_seed)
             summed_over_seeds = loss * self.seeds
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(summed_over_seeds, weights), weights)
@@ -120,7 +134,7 @@ class SampleSnapshots(keras.callbacks.Callback):
     def __init__(self, n=512, every=100, seed=0):
         super().__init__()
         self.n, self.every, self.seed = n, every, seed
-        self.snapshots, self._step, self._epoch_start, self._z = [], 0, 0, None
+        self.snapshots, self._step, self._z = [], 0, None
 
     def _record(self):
         if self._z is None:
@@ -128,15 +142,13 @@ class SampleSnapshots(keras.callbacks.Callback):
         self.snapshots.append((self._step, keras.ops.convert_to_numpy(self.model.generator(self._z, training=False))))
 
     def on_train_begin(self, logs=None):
+        self._step = self.model.step
         if not self.snapshots:
             self._record()
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = epoch * self.params["steps"]
-
     def on_train_batch_end(self, batch, logs=None):
-        # with steps_per_execution = N, Keras calls this once per N steps, with `batch` the last step's index
-        previous, self._step = self._step, self._epoch_start + batch + 1
+        # with steps_per_execution = N, Keras calls this once per N steps
+        previous, self._step = self._step, self.model.step
         if self._step // self.every > previous // self.every:
             self._record()
 
@@ -145,34 +157,55 @@ class SampleSnapshots(keras.callbacks.Callback):
             self._record()
 
 
-def train(gan, dataset, steps, batch_size, steps_per_epoch=100, callbacks=(), verbose="auto", initial_epoch=0):
+def train(gan, dataset, steps, batch_size, steps_per_epoch=100, callbacks=(), verbose="auto", initial_step=0):
     """The one path that trains a GAN: `steps` generator steps on an unbatched dataset, in epochs of `steps_per_epoch`.
 
     The run folders of the CLI, the chapters and the benchmark all train through this function. Epochs are only
-    bookkeeping here (the data repeats): they set how often callbacks such as `BackupAndRestore` save and how often
-    `CSVLogger` writes a row.
+    bookkeeping here (the data repeats): they set how often `CSVLogger` writes a row and how metrics are averaged.
+
+    Resuming at `initial_step` continues the uninterrupted run exactly: the examples the first `initial_step` steps
+    consumed are skipped, and a resume in the middle of an epoch first trains the rest of that epoch (a `fit` of its
+    own), then the whole epochs after it.
 
     Args:
-        gan: a compiled `GAN`.
-        dataset: unbatched `tf.data.Dataset` of examples (uint8 frames or float points); repeated and batched by
-            `training_batches` into `n_critic` minibatches of `batch_size` per generator step.
+        gan: a compiled `GAN` (restored to `initial_step`, if resuming).
+        dataset: the unbatched training examples from the first on: a `tf.data.Dataset` (repeated; on resume the
+            consumed examples are read and dropped by `Dataset.skip`), or a function `start -> Dataset` that builds
+            the endless stream from example `start` on. Exact resumes need the function: a dataset object that
+            reshuffles gives each new iterator another order, and rendered clips can start anywhere unrendered.
+            Batched by `training_batches` into `n_critic` minibatches of `batch_size` per generator step.
         steps: generator steps in all (a multiple of `steps_per_epoch`).
         steps_per_epoch: if it is not a multiple of the model's `steps_per_execution`, the model runs
             `gcd(steps_per_epoch, steps_per_execution)` steps per call instead.
-        initial_epoch: the epoch to resume at (as `fit`'s argument of that name).
+        initial_step: generator steps already done (`GAN.step` of a restored checkpoint).
 
     Returns:
-        The `History` of `fit`.
+        The `History` of the last `fit`.
     """
     if steps <= 0:
         raise ValueError(f"steps must be a positive number of generator steps, got {steps}")
     steps_per_epoch = min(steps_per_epoch, steps)
     if steps % steps_per_epoch:
         raise ValueError(f"steps ({steps}) must be a multiple of steps_per_epoch ({steps_per_epoch})")
+    if not 0 <= initial_step <= steps:
+        raise ValueError(f"initial_step must be between 0 and steps ({steps}), got {initial_step}")
+    stream = dataset if callable(dataset) else (lambda start: dataset.repeat().skip(start) if start else dataset)
+    per_step = batch_size * gan.objective.n_critic  # examples one generator step consumes
     execution = getattr(gan, "steps_per_execution", 1) or 1
-    if steps_per_epoch % execution:  # an epoch must be whole executions: run fewer steps per call
-        gan.steps_per_execution = math.gcd(steps_per_epoch, execution)
+    broken = initial_step % steps_per_epoch  # steps done of the epoch the run stopped in
+    if steps_per_epoch % execution or broken % execution:  # an epoch must be whole executions: fewer steps per call
+        gan.steps_per_execution = math.gcd(steps_per_epoch, broken, execution)
         gan.make_train_function(force=True)
-    batches = training_batches(dataset, batch_size, gan.objective.n_critic)
-    return gan.fit(batches, epochs=steps // steps_per_epoch, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
-                   callbacks=list(callbacks), verbose=verbose, shuffle=False)
+
+    def fit(first_step, epochs, epoch_steps):
+        batches = training_batches(stream(first_step * per_step), batch_size, gan.objective.n_critic)
+        return gan.fit(batches, epochs=epochs, steps_per_epoch=epoch_steps, initial_epoch=first_step // steps_per_epoch,
+                       callbacks=list(callbacks), verbose=verbose, shuffle=False)
+
+    history, step = None, initial_step
+    if broken:  # the rest of the epoch the run stopped in
+        history = fit(step, step // steps_per_epoch + 1, steps_per_epoch - broken)
+        step += steps_per_epoch - broken
+    if step < steps and not gan.stop_training:
+        history = fit(step, steps // steps_per_epoch, steps_per_epoch)
+    return history
