@@ -6,8 +6,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from .phase_conv import PhaseConv3D, PhaseConv3DTranspose
+
 # %% auto #0
-__all__ = ['zero_insert', 'ZeroInsertConv3DTranspose', 'SubsampledConv3D', 'conv3d_layers']
+__all__ = ['CONV3D_IMPLEMENTATIONS', 'zero_insert', 'ZeroInsertConv3DTranspose', 'SubsampledConv3D', 'conv3d_layers']
 
 # %% ../../nbs/03a_conv3d_cpu.ipynb #4608ff37
 def _same_offsets(size, stride, kernel):
@@ -66,15 +68,34 @@ class SubsampledConv3D(keras.layers.Conv3D):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
+CONV3D_IMPLEMENTATIONS = {
+    "keras": (keras.layers.Conv3D, keras.layers.Conv3DTranspose),
+    "zero-insert": (SubsampledConv3D, ZeroInsertConv3DTranspose),
+    "phase": (PhaseConv3D, PhaseConv3DTranspose),
+}
+
+
 def conv3d_layers(fast=None):
-    """`(Conv3D, Conv3DTranspose)` classes for a builder: Keras's own, or the stride-1 rewrites above.
+    """`(Conv3D, Conv3DTranspose)` classes for a builder: Keras's own or an exact faster implementation.
+
+    Every implementation has Keras's constructor arguments and weights and computes the same function.
 
     Args:
-        fast: True for the rewrites, False for Keras's layers; None chooses by the measurement of
-            `benchmarks/conv3d_cpu.py`: the rewrites on a machine without GPU, Keras's layers on a GPU.
+        fast: False (or `"keras"`) for Keras's layers; True (or `"phase"`) for the phase-decomposed strided and
+            transposed convolutions of `thesis_gan.ops.phase_conv`;
+            `"zero-insert"` for the zero-insertion rewrite (kept for the benchmarks); None chooses for this
+            device by the rule that `benchmarks/video_step.py` measured: `"phase"` on a machine without GPU,
+            Keras's layers on a GPU.
+
+    Returns:
+        A pair of layer classes.
+
+    Raises:
+        ValueError: for a name that is not in `CONV3D_IMPLEMENTATIONS`.
     """
     if fast is None:
         fast = not tf.config.list_physical_devices("GPU")
-    if fast:
-        return SubsampledConv3D, ZeroInsertConv3DTranspose
-    return keras.layers.Conv3D, keras.layers.Conv3DTranspose
+    name = {True: "phase", False: "keras"}.get(fast, fast) if isinstance(fast, bool) else fast
+    if name not in CONV3D_IMPLEMENTATIONS:
+        raise ValueError(f"fast must be True, False, None or one of {sorted(CONV3D_IMPLEMENTATIONS)}, got {fast!r}")
+    return CONV3D_IMPLEMENTATIONS[name]
