@@ -163,5 +163,5 @@ def test_conv3d_layers_names_and_default():
     assert conv3d_layers(False) == conv3d_layers("keras") == (keras.layers.Conv3D, keras.layers.Conv3DTranspose)
     assert conv3d_layers(True) == conv3d_layers("phase") == (PhaseConv3D, PhaseConv3DTranspose)
     assert conv3d_layers(None) == conv3d_layers(not tf.config.list_physical_devices("GPU"))
-    with pytest.raises(ValueError, match=r"fast must be True, False, None or one of \['keras', 'phase', 'zero-insert'\], got 'x'"):
+    with pytest.raises(ValueError, match=r"fast must be True, False, None or one of \['keras', 'measure', 'phase', 'zero-insert'\], got 'x'"):
         conv3d_layers("x")
