@@ -173,7 +173,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gemm", type=int, default=1024, help="side of the square float32 GEMM")
     parser.add_argument("--switches", action="store_true", help="also measure XLA and mixed_bfloat16")
-    parser.add_argument("--skip-ops", action="store_true")
+    parser.add_argument("--skip-ops", action="store_true", help="only the training steps")
+    parser.add_argument("--steps", nargs="+", default=None, help="only these steps (names as in the table)")
     args = parser.parse_args(argv)
     logger = tf.get_logger()
     logger.setLevel("ERROR")
@@ -198,31 +199,34 @@ def main(argv=None):
         print(table(rows, ["shape", "layer", "input", "filters", "kernel", "strides", *[f"{op} ms" for op in OPS],
                            *[f"keras/{op}" for op in OPS[1:]]]) + "\n")
 
-    rows = []
+    columns = ["shape", "step", "ms/step", "clips/s", "vs zero-insert", "GFLOP/s", "of GEMM"]
+    print("Training steps (variant gan, one discriminator + one generator step), one table per shape:")
     for name in args.shapes:
         g_spec, d_spec = specs(name)
         g_flops, d_flops = conv_flops(g_spec, d_spec)
         step_flops = args.batch * (4 * g_flops + 8 * d_flops)
         fns = {"gemm": gemm_fn,
-               "trainer, keras": training_step(g_spec, d_spec, args.batch, "keras"),
-               "trainer, zero-insert (before)": training_step(g_spec, d_spec, args.batch, "zero-insert"),
-               "trainer, phase": training_step(g_spec, d_spec, args.batch, "phase"),
-               "textbook, keras": training_step(g_spec, d_spec, args.batch, "keras", textbook=True),
-               "textbook, phase": training_step(g_spec, d_spec, args.batch, "phase", textbook=True)}
+               "trainer, keras": lambda: training_step(g_spec, d_spec, args.batch, "keras"),
+               "trainer, zero-insert (before)": lambda: training_step(g_spec, d_spec, args.batch, "zero-insert"),
+               "trainer, phase": lambda: training_step(g_spec, d_spec, args.batch, "phase"),
+               "textbook, keras": lambda: training_step(g_spec, d_spec, args.batch, "keras", textbook=True),
+               "textbook, phase": lambda: training_step(g_spec, d_spec, args.batch, "phase", textbook=True)}
         if args.switches:
-            fns["trainer, phase, XLA"] = training_step(g_spec, d_spec, args.batch, "phase", jit_compile=True)
-            fns["trainer, phase, mixed_bfloat16"] = training_step(g_spec, d_spec, args.batch, "phase",
-                                                                  policy="mixed_bfloat16")
+            fns["trainer, phase, XLA"] = lambda: training_step(g_spec, d_spec, args.batch, "phase", jit_compile=True)
+            fns["trainer, phase, mixed_bfloat16"] = lambda: training_step(g_spec, d_spec, args.batch, "phase",
+                                                                          policy="mixed_bfloat16")
+        if args.steps:
+            fns = {k: v for k, v in fns.items() if k in ("gemm", "trainer, zero-insert (before)", *args.steps)}
+        fns = {k: (v if k == "gemm" else v()) for k, v in fns.items()}  # build the selected steps only
         t = interleaved(fns, args.rounds)
         gemm_rate = gemm_flops / t.pop("gemm")
-        for step, seconds in t.items():
-            rows.append({"shape": name, "step": step, "ms/step": 1e3 * seconds, "clips/s": args.batch / seconds,
-                         "vs zero-insert": t["trainer, zero-insert (before)"] / seconds,
-                         "GFLOP/s": step_flops / seconds / 1e9, "of GEMM": step_flops / seconds / gemm_rate})
-        print(f"{name}: {step_flops / 1e9:.2f} GFLOP per step (convolutions), float32 GEMM {gemm_rate / 1e9:.0f} GFLOP/s")
-    print("\nTraining steps (variant gan, one discriminator + one generator step):\n")
-    print(table(rows, ["shape", "step", "ms/step", "clips/s", "vs zero-insert", "GFLOP/s", "of GEMM"]))
-
+        rows = [{"shape": name, "step": step, "ms/step": 1e3 * seconds, "clips/s": args.batch / seconds,
+                 "vs zero-insert": t["trainer, zero-insert (before)"] / seconds,
+                 "GFLOP/s": step_flops / seconds / 1e9, "of GEMM": step_flops / seconds / gemm_rate}
+                for step, seconds in t.items()]
+        print(f"\n{name}: {step_flops / 1e9:.2f} GFLOP per step (convolutions), float32 GEMM {gemm_rate / 1e9:.0f} "
+              f"GFLOP/s in the same rounds\n")
+        print(table(rows, columns), flush=True)
 
 if __name__ == "__main__":
     main()
