@@ -172,9 +172,9 @@ def phase_conv(inputs, kernel, strides, padding="valid"):
     sizes, filters = list(kernel.shape[:rank]), kernel.shape[-1]
     channels = kernel.shape[rank]
     spatial = list(inputs.shape[1:rank + 1])
-    pads, crops, counts, outs, taps = [], [], [], [], []
     if None in spatial:
         raise ValueError(f"phase_conv needs static spatial sizes, got input shape {inputs.shape}")
+    pads, crops, counts, taps = [], [], [], []
     for n, k, s in zip(spatial, sizes, strides):
         out, before = _conv_geometry(n, k, s, padding)
         m = -(-k // s)
@@ -183,7 +183,6 @@ def phase_conv(inputs, kernel, strides, padding="valid"):
         pads.append((before, max(after, 0)))
         crops.append(max(-after, 0))
         counts.append(out + m - 1)
-        outs.append(out)
         taps.append(m)
     x = inputs[(slice(None),) + tuple(slice(0, n - c) for c, n in zip(crops, spatial))]
     x = tf.pad(x, [[0, 0]] + [list(p) for p in pads] + [[0, 0]])
