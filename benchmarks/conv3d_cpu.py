@@ -1,8 +1,10 @@
-"""Strided 3-D convolutions on a CPU: Keras's native layers against thesis_gan.ops.conv3d's rewrite, side by side.
+"""Strided 3-D convolutions on a CPU: Keras's native layers against thesis_gan.ops.conv3d's implementations.
 
-The rewrite (zero insertion / subsampling around stride-1 convolutions) gives the same outputs; this measures one
-training step (forward + backward of generator and discriminator) of a small video GAN with each, interleaved
-A B A B ..., and prints medians and the ratio. Usage: python benchmarks/conv3d_cpu.py [--shape 8,32,32] [--rounds 5]
+Every implementation of `conv3d_layers` (`keras`, `zero-insert`: zero insertion / subsampling around stride-1
+convolutions, `phase`: the phase decomposition) gives the same outputs; this measures one forward + backward pass
+of generator and discriminator of a small video GAN with each, interleaved A B C A B C ..., and prints medians and
+the ratios to Keras's layers. `benchmarks/video_step.py` measures whole training steps and each operator.
+Usage: python benchmarks/conv3d_cpu.py [--shape 8,32,32] [--rounds 5]
 """
 import argparse
 import os
@@ -41,24 +43,26 @@ def main():
     args = parser.parse_args()
     shape = tuple(int(v) for v in args.shape.split(","))
     g_spec, d_spec = video_gan_specs(shape, width=args.width)
+    names = ("keras", "zero-insert", "phase")
     steps = {}
-    for native in (True, False):
+    for name in names:
         keras.utils.set_random_seed(0)
-        gen = conv_generator(g_spec, fast_conv3d=not native)
-        disc = conv_discriminator(d_spec, fast_conv3d=not native)
-        steps[native] = step_fn(gen, disc, args.batch, g_spec.latent_dim, shape)
-        steps[native]()  # trace
-    times = {True: [], False: []}
+        gen = conv_generator(g_spec, fast_conv3d=name)
+        disc = conv_discriminator(d_spec, fast_conv3d=name)
+        steps[name] = step_fn(gen, disc, args.batch, g_spec.latent_dim, shape)
+        steps[name]()  # trace
+    times = {name: [] for name in names}
     for _ in range(args.rounds):
-        for native in (True, False):
+        for name in names:
             start = time.perf_counter()
-            steps[native]()
-            times[native].append(time.perf_counter() - start)
-    native, rewrite = statistics.median(times[True]), statistics.median(times[False])
-    print(f"video GAN step, clips {shape} x{args.batch}, generator width {args.width}, {args.rounds} rounds A B A B")
-    print(f"| ops | median s/step |\n|---|---|\n| TensorFlow native strided Conv3D/Conv3DTranspose | {native:.3f} |")
-    print(f"| stride-1 rewrite (thesis_gan.ops.conv3d) | {rewrite:.3f} |")
-    print(f"speed-up: {native / rewrite:.1f}x")
+            steps[name]()
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    print(f"video GAN forward + backward, clips {shape} x{args.batch}, generator width {args.width}, "
+          f"{args.rounds} rounds A B C A B C")
+    print("| conv3d_layers | median s/step | speed-up over keras |\n|---|---|---|")
+    for name in names:
+        print(f"| {name} | {medians[name]:.3f} | {medians['keras'] / medians[name]:.1f}x |")
 
 
 if __name__ == "__main__":

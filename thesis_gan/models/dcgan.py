@@ -138,8 +138,9 @@ def conv_generator(spec: GeneratorSpec, name="generator", fast_conv3d=None):
     Args:
         spec: a `GeneratorSpec`.
         name: the model's name.
-        fast_conv3d: compute 3-D convolutions with the stride-1 rewrites of `thesis_gan.ops.conv3d` (see
-            `conv3d_layers`; None: chosen for this machine). The weights are the same either way.
+        fast_conv3d: which implementation computes the 3-D convolutions, passed to
+            `thesis_gan.ops.conv3d.conv3d_layers` (True, False, None: chosen for this device, or a name such as
+            `"phase"`). The weights and the function computed are the same either way.
 
     Returns:
         A built `keras.Sequential` mapping `(B, latent_dim)` to `(B, *spec.output_shape)` in [-1, 1].
@@ -232,8 +233,9 @@ def conv_discriminator(spec: DiscriminatorSpec, batchnorm=None, norm="layer", na
         batchnorm: overrides `spec.batchnorm` (pass `Variant.critic_batchnorm`); None keeps the spec's choice.
         norm: normalisation when BatchNorm is off: `"layer"` (LayerNormalization over channels) or None.
         name: the model's name.
-        fast_conv3d: compute 3-D convolutions with the stride-1 rewrites of `thesis_gan.ops.conv3d` (see
-            `conv3d_layers`; None: chosen for this machine). The weights are the same either way.
+        fast_conv3d: which implementation computes the 3-D convolutions, passed to
+            `thesis_gan.ops.conv3d.conv3d_layers` (True, False, None: chosen for this device, or a name such as
+            `"phase"`). The weights and the function computed are the same either way.
 
     Returns:
         A built `keras.Sequential` mapping `(B, *spec.input_shape)` to raw scores `(B, 1)`.

@@ -3,11 +3,17 @@
 # %% ../../nbs/03a_conv3d_cpu.ipynb #d249f415
 from __future__ import annotations
 
+import statistics
+import time
+
 import keras
 import tensorflow as tf
 
+from .phase_conv import PhaseConv3D, PhaseConv3DTranspose
+
 # %% auto #0
-__all__ = ['zero_insert', 'ZeroInsertConv3DTranspose', 'SubsampledConv3D', 'conv3d_layers']
+__all__ = ['CONV3D_IMPLEMENTATIONS', 'zero_insert', 'ZeroInsertConv3DTranspose', 'SubsampledConv3D', 'fastest_implementation',
+           'MeasuredConv3D', 'MeasuredConv3DTranspose', 'conv3d_layers']
 
 # %% ../../nbs/03a_conv3d_cpu.ipynb #4608ff37
 def _same_offsets(size, stride, kernel):
@@ -65,16 +71,118 @@ class SubsampledConv3D(keras.layers.Conv3D):
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
 
+# %% ../../nbs/03a_conv3d_cpu.ipynb #fbd3035c
+_FASTEST = {}
 
-def conv3d_layers(fast=None):
-    """`(Conv3D, Conv3DTranspose)` classes for a builder: Keras's own, or the stride-1 rewrites above.
+
+def fastest_implementation(layer, input_shape, batch=8, rounds=3):
+    """`"keras"` or `"phase"`: the faster exact computation of a 3-D (transposed) convolution on this device.
+
+    Measured once per process and configuration: forward + backward (gradients of the input and the kernel) of
+    Keras's layer and of the phase layer with `layer`'s configuration, on random inputs of `batch` samples of
+    `input_shape[1:]`, timed alternately for `rounds` rounds; the smaller median wins.
 
     Args:
-        fast: True for the rewrites, False for Keras's layers; None chooses by the measurement of
-            `benchmarks/conv3d_cpu.py`: the rewrites on a machine without GPU, Keras's layers on a GPU.
+        layer: a `Conv3D` or `Conv3DTranspose` (its configuration and class are read).
+        input_shape: the layer's input shape (the batch axis is ignored).
+        batch: samples per timed call.
+        rounds: timed calls per implementation.
+
+    Returns:
+        The name of the faster implementation.
+    """
+    transposed = isinstance(layer, keras.layers.Conv3DTranspose)
+    candidates = {"keras": keras.layers.Conv3DTranspose if transposed else keras.layers.Conv3D,
+                  "phase": PhaseConv3DTranspose if transposed else PhaseConv3D}
+    config = {k: v for k, v in layer.get_config().items() if k not in ("name", "dtype", "trainable")}
+    key = (transposed, repr(sorted(config.items())), tuple(input_shape[1:]))
+    if key not in _FASTEST:
+        x = tf.random.normal((batch, *input_shape[1:]))
+        steps = {}
+        for name, cls in candidates.items():
+            op = cls(**config)
+            op.build(x.shape)
+
+            @tf.function
+            def step(op=op):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    loss = tf.reduce_sum(op(x) ** 2)
+                return tape.gradient(loss, [x, op.kernel])
+
+            step()  # trace
+            steps[name] = step
+        times = {name: [] for name in steps}
+        for _ in range(rounds):
+            for name, step in steps.items():
+                start = time.perf_counter()
+                [g.numpy() for g in step()]
+                times[name].append(time.perf_counter() - start)
+        _FASTEST[key] = min(times, key=lambda name: statistics.median(times[name]))
+    return _FASTEST[key]
+
+
+class _Measured:
+    """A phase layer that computes with Keras's kernel instead where `fastest_implementation` measured it faster."""
+
+    implementation = "phase"
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if tf.executing_eagerly():  # not while a graph is traced: nothing could be timed there
+            self.implementation = fastest_implementation(self, input_shape)
+
+    def call(self, inputs):
+        if self.implementation == "keras":
+            return self.keras_class.call(self, inputs)
+        return super().call(inputs)
+
+
+@keras.saving.register_keras_serializable("thesis_gan")
+class MeasuredConv3D(_Measured, PhaseConv3D):
+    """`keras.layers.Conv3D` computed by the implementation measured fastest for its shapes."""
+
+    keras_class = keras.layers.Conv3D
+
+
+@keras.saving.register_keras_serializable("thesis_gan")
+class MeasuredConv3DTranspose(_Measured, PhaseConv3DTranspose):
+    """`keras.layers.Conv3DTranspose` computed by the implementation measured fastest for its shapes."""
+
+    keras_class = keras.layers.Conv3DTranspose
+
+
+CONV3D_IMPLEMENTATIONS = {
+    "keras": (keras.layers.Conv3D, keras.layers.Conv3DTranspose),
+    "zero-insert": (SubsampledConv3D, ZeroInsertConv3DTranspose),
+    "phase": (PhaseConv3D, PhaseConv3DTranspose),
+    "measure": (MeasuredConv3D, MeasuredConv3DTranspose),
+}
+
+
+def conv3d_layers(fast=None):
+    """`(Conv3D, Conv3DTranspose)` classes for a builder: Keras's own or an exact faster implementation.
+
+    Every implementation has Keras's constructor arguments and weights and computes the same function.
+
+    Args:
+        fast: False (or `"keras"`) for Keras's layers; True (or `"phase"`) for the phase-decomposed strided and
+            transposed convolutions of `thesis_gan.ops.phase_conv`;
+            `"zero-insert"` for the zero-insertion rewrite (kept for the benchmarks); `"measure"` for layers that
+            time Keras's and the phase computation for their own shapes once per process and keep the faster
+            (results then depend on the machine's load in their last bits); None chooses for this
+            device by the rule that `benchmarks/video_step.py` measured: `"phase"` on a machine without GPU,
+            Keras's layers on a GPU.
+
+    Returns:
+        A pair of layer classes.
+
+    Raises:
+        ValueError: for a name that is not in `CONV3D_IMPLEMENTATIONS`.
     """
     if fast is None:
         fast = not tf.config.list_physical_devices("GPU")
-    if fast:
-        return SubsampledConv3D, ZeroInsertConv3DTranspose
-    return keras.layers.Conv3D, keras.layers.Conv3DTranspose
+    name = {True: "phase", False: "keras"}.get(fast, fast) if isinstance(fast, bool) else fast
+    if name not in CONV3D_IMPLEMENTATIONS:
+        raise ValueError(f"fast must be True, False, None or one of {sorted(CONV3D_IMPLEMENTATIONS)}, got {fast!r}")
+    return CONV3D_IMPLEMENTATIONS[name]
