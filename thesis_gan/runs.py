@@ -21,16 +21,21 @@ from .data.pipeline import to_uint8
 from .models.mlp import mlp_discriminator, mlp_generator, pacgan_discriminator, pacgan_generator
 from .objectives.registry import get_setting_2d, get_variant, objective_from_config
 from .training.checkpoint import Checkpoint, StopOnDivergence, restore_checkpoint
-from .training.trainer import GAN, train
+from .training.trainer import GAN, copy_ema_weights, train
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'FORMAT', 'RunError', 'RunConfig', 'resolve_models',
-           'build_models', 'clip_shape', 'players', 'build_dataset', 'run_record', 'build_run', 'train_run',
-           'load_record', 'load_config', 'load_generator', 'sample_run']
+__all__ = ['logger', 'VIDEO_MODELS', 'EMA_MOMENTUM', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'GENERATOR_EMA',
+           'FORMAT', 'RunError', 'RunConfig', 'resolve_models', 'build_models', 'clip_shape', 'players',
+           'build_dataset', 'run_record', 'build_run', 'train_run', 'load_record', 'load_config', 'load_generator',
+           'random_labels', 'sample_run']
 
 # %% ../nbs/90_runs.ipynb #d4c6be32
+VIDEO_MODELS = ("dcgan", "layered")
+EMA_MOMENTUM = 0.99  # the generator's weight average of layered runs (short CPU runs; 0.999 suits long ones)
+
+
 class RunError(ValueError):
     """A run folder cannot be used as asked (finished already, or holding another configuration)."""
 
@@ -55,6 +60,10 @@ class RunConfig:
         on_error: `raise` or `skip` for unreadable recorded videos.
         steps_per_execution: training steps per call of the compiled step (default: the 2-D setting's for points,
             1 for video); reduced to a divisor of `steps_per_epoch`.
+        model: the video architecture: `dcgan` (the seed's family) or `layered` (`LayeredVideoGenerator` and
+            `MotionDiscriminator`, class-conditional on moving-objects data, with an EMA of the generator).
+        clips: for moving-objects data, the number of distinct clips, rendered once and cached under
+            `$THESIS_GAN_CACHE` (default `~/.cache/thesis_gan`); `None`: an endless stream of new clips.
     """
 
     variant: str = "gan"
@@ -70,6 +79,8 @@ class RunConfig:
     frame_stride: int = 1
     on_error: str = "raise"
     steps_per_execution: int | None = None
+    model: str = "dcgan"
+    clips: int | None = None
 
     def __post_init__(self):
         if self.is_points:
@@ -90,6 +101,13 @@ class RunConfig:
             raise ValueError(f"experiment_scale must be 'seed' or 'quick', got {self.experiment_scale!r}")
         if self.shape is not None and self.experiment is not None:
             raise ValueError("give either shape or experiment, not both")
+        if self.model not in VIDEO_MODELS:
+            raise ValueError(f"model must be one of {', '.join(VIDEO_MODELS)}, got {self.model!r}")
+        if self.model != "dcgan" and (self.is_points or self.experiment is not None):
+            raise ValueError(f"model {self.model!r} is for video data of a --shape; 2-D points and seed experiments "
+                             "use their own networks")
+        if self.clips is not None and (self.data != "moving-objects" or self.clips < 1):
+            raise ValueError(f"clips is a positive number of moving-objects clips, got {self.clips} for {self.data!r}")
         if self.batch_size is None:
             self.batch_size = get_setting_2d(self.variant).batch_size if self.is_points else 8
         self.steps_per_epoch = min(self.steps_per_epoch, self.steps)
@@ -108,6 +126,11 @@ class RunConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    @property
+    def conditional(self) -> bool:
+        """Whether the run's models are class-conditional (layered models on labelled moving-objects data)."""
+        return self.model == "layered" and self.data == "moving-objects"
+
     @classmethod
     def from_dict(cls, d):
         return cls(**{**d, "shape": tuple(d["shape"]) if d.get("shape") else None})
@@ -122,9 +145,11 @@ def _experiment(cfg: RunConfig):
 
 def _all_arguments(fn, **kwargs):
     """Every argument of a call of `fn`, defaults included: what the call will build, written out."""
-    bound = inspect.signature(fn).bind_partial(**kwargs)
+    signature = inspect.signature(fn)
+    bound = signature.bind_partial(**kwargs)
     bound.apply_defaults()
-    return {k: v for k, v in bound.arguments.items() if k != "name"}
+    return {k: v for k, v in bound.arguments.items()
+            if k != "name" and signature.parameters[k].kind != inspect.Parameter.VAR_KEYWORD}
 
 
 def resolve_models(cfg: RunConfig) -> dict:
@@ -138,6 +163,16 @@ def resolve_models(cfg: RunConfig) -> dict:
         return {"kind": "pacgan", "latent_dim": setting.latent_dim,
                 "generator": _all_arguments(pacgan_generator, **setting.generator_args()),
                 "discriminator": _all_arguments(pacgan_discriminator, **setting.discriminator_args())}
+    if cfg.model == "layered":
+        from thesis_gan.models.layered import LayeredVideoGenerator, MotionDiscriminator
+
+        g_args = _all_arguments(LayeredVideoGenerator, shape=list(cfg.shape), conditional=cfg.conditional,
+                                width=2 * cfg.width)
+        d_args = _all_arguments(MotionDiscriminator, shape=list(cfg.shape), conditional=cfg.conditional,
+                                width=cfg.width)
+        latent_dim = LayeredVideoGenerator(**g_args).latent_dim
+        return json.loads(json.dumps({"kind": "layered", "latent_dim": latent_dim, "generator": g_args,
+                                      "discriminator": d_args}))
     from thesis_gan.models.dcgan import conv_discriminator
     from thesis_gan.models.video import video_gan_specs
 
@@ -160,6 +195,13 @@ def build_models(models: dict):
     if models["kind"] == "pacgan":
         return (pacgan_generator(**models["generator"]), pacgan_discriminator(**models["discriminator"]),
                 models["latent_dim"])
+    if models["kind"] == "layered":
+        from thesis_gan.models.layered import LayeredVideoGenerator, MotionDiscriminator
+
+        generator, discriminator = LayeredVideoGenerator(**models["generator"]), MotionDiscriminator(**models["discriminator"])
+        generator.build(None)
+        discriminator.build(None)
+        return generator, discriminator, models["latent_dim"]
     from thesis_gan.models.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator,
                                          conv_generator)
 
@@ -183,19 +225,36 @@ def players(cfg: RunConfig):
     """The objective and the two optimisers a configuration trains with: `(objective, d_optimizer, g_optimizer)`.
 
     For 2-D points they come from the run's 2-D setting, otherwise from the variant.
+    For layered video models the generator's optimiser also keeps an EMA of the weights (`EMA_MOMENTUM`), which
+    sampling uses.
     """
     source = get_setting_2d(cfg.variant) if cfg.is_points else get_variant(cfg.variant)
-    return source.make_objective(), source.make_d_optimizer(), source.make_g_optimizer()
+    g_optimizer = source.make_g_optimizer()
+    if cfg.model == "layered":
+        g_optimizer = g_optimizer.from_config({**g_optimizer.get_config(), "use_ema": True,
+                                               "ema_momentum": EMA_MOMENTUM})
+    return source.make_objective(), source.make_d_optimizer(), g_optimizer
 
 
 def build_dataset(cfg: RunConfig):
-    """The unbatched training data of a configuration (`train` repeats and batches it)."""
+    """The unbatched training data of a configuration (`train` repeats and batches it).
+
+    Conditional runs yield `(clip, labels)` with int labels `(objects, 3)`: kind, direction, speed.
+    """
     if cfg.is_points:
         return get_mixture(cfg.data).dataset(seed=cfg.seed)
     if cfg.data == "moving-objects":
         from thesis_gan.data.moving_objects import moving_objects_dataset
 
-        return moving_objects_dataset(clip_shape(cfg), seed=cfg.seed)
+        cache = None if cfg.clips is None else os.environ.get(
+            "THESIS_GAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "thesis_gan"))
+        data = moving_objects_dataset(clip_shape(cfg), seed=cfg.seed, labels=cfg.conditional, n_clips=cfg.clips,
+                                      cache_dir=cache)
+        if cfg.conditional:
+            from thesis_gan.models.layered import clip_labels
+
+            data = data.map(lambda clip, labels: (clip, clip_labels(labels)))
+        return data
     from thesis_gan.data.recordings import video_folder_dataset
 
     if not os.path.isdir(cfg.data):
@@ -204,6 +263,7 @@ def build_dataset(cfg: RunConfig):
 
 # %% ../nbs/90_runs.ipynb #018fc202
 CONFIG, GENERATOR, DISCRIMINATOR, CHECKPOINTS = "config.json", "generator.weights.h5", "discriminator.weights.h5", "checkpoints"
+GENERATOR_EMA = "generator_ema.weights.h5"  # the moving average of the generator's weights, where the run keeps one
 FORMAT = 1  # the layout of config.json
 
 
@@ -293,6 +353,9 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=()):
     train(gan, build_dataset(cfg), cfg.steps, cfg.batch_size, cfg.steps_per_epoch, initial_epoch=done,
           callbacks=[StopOnDivergence(), Checkpoint(checkpoints), log, *callbacks], verbose=verbose)
     _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
+    if getattr(gan.g_optimizer, "use_ema", False):
+        average = build_models(_read_json(config)["models"])[0]
+        _save_weights_atomically(copy_ema_weights(gan, average), os.path.join(run_dir, GENERATOR_EMA))
     _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
     return gan
 
@@ -314,22 +377,50 @@ def load_config(run_dir) -> RunConfig:
     return RunConfig.from_dict(load_record(run_dir)["run"])
 
 
-def load_generator(run_dir):
-    """The trained generator of a finished run, rebuilt from its record; returns `(generator, latent_dim, cfg)`."""
+def load_generator(run_dir, ema=True):
+    """The trained generator of a finished run, rebuilt from its record; returns `(generator, latent_dim, cfg)`.
+
+    Args:
+        ema: load the moving average of the weights where the run keeps one (else the last step's weights).
+    """
     record = load_record(run_dir)
     if not os.path.exists(os.path.join(run_dir, GENERATOR)):
         raise RunError(f"{run_dir} has not finished training (no {GENERATOR}); run the same train command to resume")
     generator, _, latent_dim = build_models(record["models"])
-    generator.load_weights(os.path.join(run_dir, GENERATOR))
+    average = os.path.join(run_dir, GENERATOR_EMA)
+    generator.load_weights(average if ema and os.path.exists(average) else os.path.join(run_dir, GENERATOR))
     return generator, latent_dim, RunConfig.from_dict(record["run"])
 
 
-def sample_run(run_dir, n, seed=0, batch_size=256):
-    """`n` samples of a finished run: float32 `(n, 2)` points, or uint8 `(n, T, H, W, 3)` clips for video runs."""
+def random_labels(label_shape, n, seed=0):
+    """`n` random int labels `(n, *label_shape)` (kind, direction, speed per object slot), uniform over the classes."""
+    from thesis_gan.models.layered import LABEL_CLASSES
+
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.integers(0, c, size=(n, *label_shape[:-1])) for c in LABEL_CLASSES], -1).astype("int32")
+
+
+def sample_run(run_dir, n, seed=0, batch_size=256, labels=None, ema=True):
+    """`n` samples of a finished run: float32 `(n, 2)` points, or uint8 `(n, T, H, W, 3)` clips for video runs.
+
+    Args:
+        labels: for a conditional run, int labels `(n, *label_shape)`; `None`: `random_labels(..., seed)`.
+        ema: sample from the moving average of the weights where the run keeps one.
+    """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    generator, latent_dim, cfg = load_generator(run_dir)
+    generator, latent_dim, cfg = load_generator(run_dir, ema=ema)
     z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
-    out = np.concatenate([keras.ops.convert_to_numpy(generator(z[i:i + batch_size], training=False))
-                          for i in range(0, n, batch_size)])
+    label_shape = getattr(generator, "label_shape", None)
+    if label_shape is not None and labels is None:
+        labels = random_labels(label_shape, n, seed)
+    if label_shape is not None and tuple(np.shape(labels)) != (n, *label_shape):
+        raise ValueError(f"labels must have shape {(n, *label_shape)}, got {tuple(np.shape(labels))}")
+
+    def batch(i):
+        zi = z[i:i + batch_size]
+        return generator(zi if label_shape is None else [zi, np.asarray(labels[i:i + batch_size], "int32")],
+                         training=False)
+
+    out = np.concatenate([keras.ops.convert_to_numpy(batch(i)) for i in range(0, n, batch_size)])
     return out.astype("float32") if cfg.is_points else to_uint8(out)
