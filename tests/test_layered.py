@@ -110,6 +110,7 @@ def test_ema_weights_differ_from_the_last_steps_and_copy_into_a_twin():
         copy_ema_weights(plain, twin)
 
 
+@pytest.mark.slow
 def test_the_cli_trains_a_layered_run_and_samples_its_ema_weights(tmp_path):
     from thesis_gan.runs import GENERATOR_EMA, load_generator, random_labels, sample_run
 
