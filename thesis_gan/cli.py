@@ -43,6 +43,11 @@ def make_parser():
     train.add_argument("--experiment-scale", choices=["seed", "quick"], default="seed",
                        help="with --experiment: the seed-sized model (GPU) or its CPU-sized member")
     train.add_argument("--width", type=int, default=32, help="filters of the first block of --shape video models")
+    train.add_argument("--model", choices=["dcgan", "layered"], default="dcgan",
+                       help="video architecture for --shape: the seed's DCGAN family or the layered video GAN "
+                            "(class-conditional on moving-objects, EMA generator)")
+    train.add_argument("--clips", type=int, default=None,
+                       help="moving-objects: render this many distinct clips once and cache them (default: endless)")
     train.add_argument("--frame-stride", type=int, default=1, help="for recorded videos")
     train.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="bad recorded videos")
     train.add_argument("--lr", type=float, default=None, help="learning rate of both optimisers (default: the variant's)")
@@ -86,8 +91,9 @@ def _train(args):
     cfg = RunConfig(variant=args.variant, data=args.data, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
                     steps_per_epoch=args.steps_per_epoch, shape=args.shape, experiment=args.experiment,
                     experiment_scale=args.experiment_scale,
-                    width=args.width, frame_stride=args.frame_stride, on_error=args.on_error,
-                    checkpoint_every=args.checkpoint_every, d_lr=args.d_lr if args.d_lr is not None else args.lr,
+                    width=args.width, frame_stride=args.frame_stride, on_error=args.on_error, model=args.model,
+                    clips=args.clips, checkpoint_every=args.checkpoint_every,
+                    d_lr=args.d_lr if args.d_lr is not None else args.lr,
                     g_lr=args.g_lr if args.g_lr is not None else args.lr)
     train_run(cfg, args.out, verbose=0 if args.quiet else 1, overwrite=args.overwrite)
     print(f"finished: {args.out}")

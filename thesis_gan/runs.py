@@ -24,16 +24,21 @@ from .models.mlp import mlp_discriminator, mlp_generator, pacgan_discriminator, 
 from .objectives.registry import get_setting_2d, get_variant, objective_from_config
 from .training.checkpoint import (PATTERN, Checkpoint, SaveOnSignal, StopOnDivergence, restore_checkpoint,
                                            save_checkpoint)
-from .training.trainer import GAN, train
+from .training.trainer import GAN, copy_ema_weights, train
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'HISTORY', 'FORMAT', 'READABLE_FORMATS', 'RunError',
-           'RunConfig', 'resolve_models', 'build_models', 'clip_shape', 'players', 'build_dataset', 'run_record',
-           'build_run', 'train_run', 'load_record', 'load_config', 'load_generator', 'sample_run']
+__all__ = ['logger', 'VIDEO_MODELS', 'EMA_MOMENTUM', 'CONFIG', 'GENERATOR', 'DISCRIMINATOR', 'CHECKPOINTS', 'HISTORY', 'FORMAT',
+           'READABLE_FORMATS', 'GENERATOR_EMA', 'RunError', 'RunConfig', 'resolve_models', 'build_models', 'clip_shape',
+           'players', 'build_dataset', 'run_record', 'build_run', 'train_run', 'load_record', 'load_config',
+           'load_generator', 'random_labels', 'sample_run']
 
 # %% ../nbs/90_runs.ipynb #d4c6be32
+VIDEO_MODELS = ("dcgan", "layered")
+EMA_MOMENTUM = 0.99  # the generator's weight average of layered runs (short CPU runs; 0.999 suits long ones)
+
+
 class RunError(ValueError):
     """A run folder cannot be used as asked (finished already, or holding another configuration)."""
 
@@ -63,6 +68,10 @@ class RunConfig:
         d_lr, g_lr: learning rates that replace the discriminator's / generator's (default: the variant's).
         seeds: for 2-D points, independent seeds `seed, seed + 1, …` trained together as one network ("Ten seeds at
             once"); `batch_size` is per seed.
+        model: the video architecture: `dcgan` (the seed's family) or `layered` (`LayeredVideoGenerator` and
+            `MotionDiscriminator`, class-conditional on moving-objects data, with an EMA of the generator).
+        clips: for moving-objects data, the number of distinct clips, rendered once and cached under
+            `$THESIS_GAN_CACHE` (default `~/.cache/thesis_gan`); `None`: an endless stream of new clips.
     """
 
     variant: str = "gan"
@@ -82,6 +91,8 @@ class RunConfig:
     checkpoint_every: int | None = None
     d_lr: float | None = None
     g_lr: float | None = None
+    model: str = "dcgan"
+    clips: int | None = None
 
     def __post_init__(self):
         if self.is_points:
@@ -111,6 +122,13 @@ class RunConfig:
             self.shape = None  # the experiment defines it
         if self.width < 1:
             raise ValueError(f"width must be a positive number of filters, got {self.width}")
+        if self.model not in VIDEO_MODELS:
+            raise ValueError(f"model must be one of {', '.join(VIDEO_MODELS)}, got {self.model!r}")
+        if self.model != "dcgan" and (self.is_points or self.experiment is not None):
+            raise ValueError(f"model {self.model!r} is for video data of a --shape; 2-D points and seed experiments "
+                             "use their own networks")
+        if self.clips is not None and (self.data != "moving-objects" or self.clips < 1):
+            raise ValueError(f"clips is a positive number of moving-objects clips, got {self.clips} for {self.data!r}")
         if self.batch_size is None:
             self.batch_size = get_setting_2d(self.variant).batch_size if self.is_points else 8
         self.steps_per_epoch = min(self.steps_per_epoch, self.steps)
@@ -139,6 +157,11 @@ class RunConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    @property
+    def conditional(self) -> bool:
+        """Whether the run's models are class-conditional (layered models on labelled moving-objects data)."""
+        return self.model == "layered" and self.data == "moving-objects"
+
     @classmethod
     def from_dict(cls, d):
         return cls(**{**d, "shape": tuple(d["shape"]) if d.get("shape") else None})
@@ -153,9 +176,11 @@ def _experiment(cfg: RunConfig):
 
 def _all_arguments(fn, **kwargs):
     """Every argument of a call of `fn`, defaults included: what the call will build, written out."""
-    bound = inspect.signature(fn).bind_partial(**kwargs)
+    signature = inspect.signature(fn)
+    bound = signature.bind_partial(**kwargs)
     bound.apply_defaults()
-    return {k: v for k, v in bound.arguments.items() if k != "name"}
+    return {k: v for k, v in bound.arguments.items()
+            if k != "name" and signature.parameters[k].kind != inspect.Parameter.VAR_KEYWORD}
 
 
 def resolve_models(cfg: RunConfig) -> dict:
@@ -169,6 +194,16 @@ def resolve_models(cfg: RunConfig) -> dict:
         return {"kind": "pacgan", "latent_dim": setting.latent_dim,
                 "generator": _all_arguments(pacgan_generator, **setting.generator_args(), seeds=cfg.seeds),
                 "discriminator": _all_arguments(pacgan_discriminator, **setting.discriminator_args(), seeds=cfg.seeds)}
+    if cfg.model == "layered":
+        from thesis_gan.models.layered import LayeredVideoGenerator, MotionDiscriminator
+
+        g_args = _all_arguments(LayeredVideoGenerator, shape=list(cfg.shape), conditional=cfg.conditional,
+                                width=2 * cfg.width)
+        d_args = _all_arguments(MotionDiscriminator, shape=list(cfg.shape), conditional=cfg.conditional,
+                                width=cfg.width)
+        latent_dim = LayeredVideoGenerator(**g_args).latent_dim
+        return json.loads(json.dumps({"kind": "layered", "latent_dim": latent_dim, "generator": g_args,
+                                      "discriminator": d_args}))
     from thesis_gan.models.dcgan import conv_discriminator
     from thesis_gan.models.video import video_gan_specs
 
@@ -191,6 +226,13 @@ def build_models(models: dict):
     if models["kind"] == "pacgan":
         return (pacgan_generator(**models["generator"]), pacgan_discriminator(**models["discriminator"]),
                 models["latent_dim"])
+    if models["kind"] == "layered":
+        from thesis_gan.models.layered import LayeredVideoGenerator, MotionDiscriminator
+
+        generator, discriminator = LayeredVideoGenerator(**models["generator"]), MotionDiscriminator(**models["discriminator"])
+        generator.build(None)
+        discriminator.build(None)
+        return generator, discriminator, models["latent_dim"]
     from thesis_gan.models.dcgan import (DiscriminatorSpec, DownBlock, GeneratorSpec, UpBlock, conv_discriminator,
                                          conv_generator)
 
@@ -214,10 +256,15 @@ def players(cfg: RunConfig):
     """The objective and the two optimisers a configuration trains with: `(objective, d_optimizer, g_optimizer)`.
 
     For 2-D points they come from the run's 2-D setting, otherwise from the variant.
+    For layered video models the generator's optimiser also keeps an EMA of the weights (`EMA_MOMENTUM`), which
+    sampling uses.
     """
     source = get_setting_2d(cfg.variant) if cfg.is_points else get_variant(cfg.variant)
-    return (source.make_objective(), _with_learning_rate(source.make_d_optimizer(), cfg.d_lr),
-            _with_learning_rate(source.make_g_optimizer(), cfg.g_lr))
+    g_optimizer = _with_learning_rate(source.make_g_optimizer(), cfg.g_lr)
+    if cfg.model == "layered":
+        g_optimizer = g_optimizer.from_config({**g_optimizer.get_config(), "use_ema": True,
+                                               "ema_momentum": EMA_MOMENTUM})
+    return source.make_objective(), _with_learning_rate(source.make_d_optimizer(), cfg.d_lr), g_optimizer
 
 
 def _with_learning_rate(optimizer, learning_rate):
@@ -234,6 +281,8 @@ def build_dataset(cfg: RunConfig, start=0):
     The stream is a deterministic function of the run's seed, so a resumed run continues with exactly the example
     the interrupted run would have read next: points are read and dropped up to `start` (fast), rendered clips
     start at clip `start` unrendered, recorded videos are decoded and dropped up to `start`.
+
+    Conditional runs yield `(clip, labels)` with int labels `(objects, 3)`: kind, direction, speed.
     """
     if cfg.is_points:
         points = get_mixture(cfg.data).dataset(seed=cfg.seed).repeat()
@@ -241,7 +290,19 @@ def build_dataset(cfg: RunConfig, start=0):
     if cfg.data == "moving-objects":
         from thesis_gan.data.moving_objects import moving_objects_dataset
 
-        return moving_objects_dataset(clip_shape(cfg), seed=cfg.seed, start=start)
+        cache = None if cfg.clips is None else os.environ.get(
+            "THESIS_GAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "thesis_gan"))
+        if cfg.clips is None:
+            data = moving_objects_dataset(clip_shape(cfg), seed=cfg.seed, labels=cfg.conditional, start=start)
+        else:  # a finite, cached set of clips, read in the same order every epoch
+            data = moving_objects_dataset(clip_shape(cfg), seed=cfg.seed, labels=cfg.conditional, n_clips=cfg.clips,
+                                          cache_dir=cache).repeat()
+            data = data.skip(start) if start else data
+        if cfg.conditional:
+            from thesis_gan.models.layered import clip_labels
+
+            data = data.map(lambda clip, labels: (clip, clip_labels(labels)))
+        return data
     from thesis_gan.data.recordings import video_folder_dataset
 
     if not os.path.isdir(cfg.data):
@@ -255,6 +316,7 @@ CONFIG, GENERATOR, DISCRIMINATOR, CHECKPOINTS = "config.json", "generator.weight
 HISTORY = "history.csv"
 FORMAT = 2  # the layout of a run folder: 2 = checkpoints by steps with every random state (resumed bit-exactly)
 READABLE_FORMATS = (1, 2)  # finished runs of these layouts can be sampled
+GENERATOR_EMA = "generator_ema.weights.h5"  # the moving average of the generator's weights, where the run keeps one
 
 
 def _write_atomically(text, path):
@@ -404,6 +466,9 @@ def train_run(cfg: RunConfig, run_dir=None, verbose="auto", callbacks=(), overwr
         if not os.path.exists(os.path.join(checkpoints, PATTERN.format(gan.step))):
             save_checkpoint(gan, checkpoints)  # the final state, optimisers included
         _save_weights_atomically(gan.discriminator, os.path.join(run_dir, DISCRIMINATOR))
+        if getattr(gan.g_optimizer, "use_ema", False):
+            average = build_models(_read_json(config)["models"])[0]
+            _save_weights_atomically(copy_ema_weights(gan, average), os.path.join(run_dir, GENERATOR_EMA))
         _save_weights_atomically(gan.generator, os.path.join(run_dir, GENERATOR))
     return gan
 
@@ -425,30 +490,56 @@ def load_config(run_dir) -> RunConfig:
     return RunConfig.from_dict(load_record(run_dir)["run"])
 
 
-def load_generator(run_dir):
-    """The trained generator of a finished run, rebuilt from its record; returns `(generator, latent_dim, cfg)`."""
+def load_generator(run_dir, ema=True):
+    """The trained generator of a finished run, rebuilt from its record; returns `(generator, latent_dim, cfg)`.
+
+    Args:
+        ema: load the moving average of the weights where the run keeps one (else the last step's weights).
+    """
     record = load_record(run_dir)
     if not os.path.exists(os.path.join(run_dir, GENERATOR)):
         raise RunError(f"{run_dir} has not finished training (no {GENERATOR}); run the same train command to resume")
     generator, _, latent_dim = build_models(record["models"])
-    generator.load_weights(os.path.join(run_dir, GENERATOR))
+    average = os.path.join(run_dir, GENERATOR_EMA)
+    generator.load_weights(average if ema and os.path.exists(average) else os.path.join(run_dir, GENERATOR))
     return generator, latent_dim, RunConfig.from_dict(record["run"])
 
 
-def sample_run(run_dir, n, seed=0, batch_size=256):
+def random_labels(label_shape, n, seed=0):
+    """`n` random int labels `(n, *label_shape)` (kind, direction, speed per object slot), uniform over the classes."""
+    from thesis_gan.models.layered import LABEL_CLASSES
+
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.integers(0, c, size=(n, *label_shape[:-1])) for c in LABEL_CLASSES], -1).astype("int32")
+
+
+def sample_run(run_dir, n, seed=0, batch_size=256, labels=None, ema=True):
     """`n` samples of a finished run: float32 `(n, 2)` points, or uint8 `(n, T, H, W, 3)` clips for video runs.
 
     A run of several seeds gives `n` samples of each: `(seeds, n, 2)`.
+
+    Args:
+        labels: for a conditional run, int labels `(n, *label_shape)`; `None`: `random_labels(..., seed)`.
+        ema: sample from the moving average of the weights where the run keeps one.
     """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    generator, latent_dim, cfg = load_generator(run_dir)
+    generator, latent_dim, cfg = load_generator(run_dir, ema=ema)
     z = np.random.default_rng(seed).standard_normal((cfg.seeds, n, latent_dim)).astype("float32")
+    label_shape = getattr(generator, "label_shape", None)
+    if label_shape is not None and labels is None:
+        labels = random_labels(label_shape, n, seed)
+    if label_shape is not None and tuple(np.shape(labels)) != (n, *label_shape):
+        raise ValueError(f"labels must have shape {(n, *label_shape)}, got {tuple(np.shape(labels))}")
 
-    def generate(chunk):  # (seeds, b, latent): a seeded generator takes its seeds' latent vectors one after the other
-        x = keras.ops.convert_to_numpy(generator(chunk.reshape(-1, latent_dim), training=False))
+    def generate(i):  # a seeded generator takes its seeds' latent vectors one seed after the other
+        chunk = z[:, i:i + batch_size]
+        flat = chunk.reshape(-1, latent_dim)
+        x = generator(flat if label_shape is None else [flat, np.asarray(labels[i:i + batch_size], "int32")],
+                      training=False)
+        x = keras.ops.convert_to_numpy(x)
         return x.reshape(cfg.seeds, chunk.shape[1], *x.shape[1:])
 
-    out = np.concatenate([generate(z[:, i:i + batch_size]) for i in range(0, n, batch_size)], axis=1)
+    out = np.concatenate([generate(i) for i in range(0, n, batch_size)], axis=1)
     out = out if cfg.seeds > 1 else out[0]
     return out.astype("float32") if cfg.is_points else to_uint8(out)

@@ -12,7 +12,8 @@ import tensorflow as tf
 from ..data.pipeline import to_signed_unit, training_batches
 
 # %% auto #0
-__all__ = ['derived_seed', 'GAN', 'build_gan', 'SampleSnapshots', 'train']
+__all__ = ['derived_seed', 'GAN', 'LabelledCritic', 'LabelledPlayers', 'build_gan', 'copy_ema_weights', 'SampleSnapshots',
+           'train']
 
 # %% ../../nbs/01d_trainer.ipynb #09f5cfff
 def derived_seed(seed, purpose):
@@ -23,9 +24,14 @@ def derived_seed(seed, purpose):
 class GAN(keras.Model):
     """The one trainer: a generator and a discriminator trained by `fit()` under an `Objective`.
 
+    A conditional generator declares `label_shape` (the shape of one example's int labels); it then maps
+    `[z, labels]` to samples, its discriminator scores `[x, labels]`, the data yields `(examples, labels)` and every
+    fake is generated for the labels of the real batch beside it. Objectives need not know: they see the
+    discriminator with the batch's labels bound (`LabelledCritic`).
+
     Args:
-        generator: maps latent vectors `(B, latent_dim)` to samples.
-        discriminator: maps samples to raw scores (logits or critic values), shape `(B, 1)` or `(B,)`.
+        generator: maps latent vectors `(B, latent_dim)` (and labels, if it has `label_shape`) to samples.
+        discriminator: maps samples (and labels) to raw scores (logits or critic values), shape `(B, 1)` or `(B,)`.
         objective: the variant's `Objective`.
         latent_dim: size of the latent vector z ~ N(0, I).
         seed: seed of the random draws of training: the latent sampler and, through a seed derived from it, the
@@ -41,6 +47,7 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.objective = objective
         self.latent_dim, self.seeds = int(latent_dim), int(seeds)
+        self.label_shape = getattr(generator, "label_shape", None)
         self.latent_seed = keras.random.SeedGenerator(seed)
         self.objective_seed = keras.random.SeedGenerator(None if seed is None else derived_seed(seed, "objective"))
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -54,7 +61,10 @@ class GAN(keras.Model):
         """
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        if not (self.generator.built and self.discriminator.built):  # (packing or seeds: no batch of one)
+        if self.label_shape is not None:
+            labels = keras.ops.zeros((1, *self.label_shape), "int32")
+            self.discriminator([self.generator([keras.ops.zeros((1, self.latent_dim)), labels]), labels])
+        elif not (self.generator.built and self.discriminator.built):  # (packing or seeds: no batch of one)
             self.discriminator(self.generator(keras.ops.zeros((1, self.latent_dim))))
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
@@ -75,36 +85,77 @@ class GAN(keras.Model):
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
-    def discriminator_step(self, real):
+    def generate(self, z, labels=None, training=False):
+        """The generator's samples for `z` (and, for a conditional generator, `labels`)."""
+        return self.generator(z if labels is None else [z, labels], training=training)
+
+    def discriminator_step(self, real, labels=None):
         z = self.sample_latent(tf.shape(real)[0])
+        critic = self.discriminator if labels is None else LabelledCritic(self.discriminator, labels)
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            loss = self.objective.discriminator_loss(
-                self.discriminator(real, training=True), self.discriminator(fake, training=True))
-            loss = loss + self.objective.penalty(self.discriminator, real, fake, seed=self.objective_seed)
+            fake = self.generate(z, labels, training=True)
+            loss = self.objective.discriminator_loss(critic(real, training=True), critic(fake, training=True))
+            loss = loss + self.objective.penalty(critic, real, fake, seed=self.objective_seed)
             summed_over_seeds = loss * self.seeds
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(summed_over_seeds, weights), weights)
         self.objective.constrain(self.discriminator)
         return loss
 
-    def generator_step(self, real):
+    def generator_step(self, real, labels=None):
         z = self.sample_latent(tf.shape(real)[0])
+        players = self if labels is None else LabelledPlayers(self, LabelledCritic(self.discriminator, labels))
         with tf.GradientTape() as tape:
-            loss = self.objective.generator_objective(self, real, self.generator(z, training=True))
+            loss = self.objective.generator_objective(players, real, self.generate(z, labels, training=True))
             summed_over_seeds = loss * self.seeds
         weights = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(summed_over_seeds, weights), weights)
         return loss
 
     def train_step(self, data):
+        data, labels = data if isinstance(data, (tuple, list)) else (data, None)
         minibatches = tf.split(to_signed_unit(data), self.objective.n_critic)
-        for real in minibatches:
-            d_loss = self.discriminator_step(real)
-        g_loss = self.generator_step(minibatches[-1])
+        labels = [None] * len(minibatches) if labels is None else tf.split(labels, self.objective.n_critic)
+        for real, real_labels in zip(minibatches, labels):
+            d_loss = self.discriminator_step(real, real_labels)
+        g_loss = self.generator_step(minibatches[-1], labels[-1])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
+
+
+class LabelledCritic:
+    """A conditional discriminator with a batch's labels bound: called on samples alone, as objectives call it.
+
+    It forwards what objectives use — calls, `stateless_call` (Unrolled GAN) and the variables — so that every
+    objective trains conditional models unchanged.
+    """
+
+    def __init__(self, discriminator, labels):
+        self.discriminator, self.labels = discriminator, labels
+
+    def __call__(self, x, training=False):
+        return self.discriminator([x, self.labels], training=training)
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, x, **kwargs):
+        return self.discriminator.stateless_call(trainable_variables, non_trainable_variables, [x, self.labels],
+                                                 **kwargs)
+
+    @property
+    def trainable_variables(self):
+        return self.discriminator.trainable_variables
+
+    @property
+    def non_trainable_variables(self):
+        return self.discriminator.non_trainable_variables
+
+
+class LabelledPlayers:
+    """What `Objective.generator_objective` reads from the trainer, for a labelled batch: the discriminator with
+    the batch's labels bound, and the trainer's discriminator optimiser and seed count (Unrolled GAN's look-ahead)."""
+
+    def __init__(self, gan, discriminator):
+        self.discriminator, self.d_optimizer, self.seeds = discriminator, gan.d_optimizer, gan.seeds
 
 # %% ../../nbs/01d_trainer.ipynb #6955552e
 def build_gan(variant, generator, discriminator, latent_dim, seed=None, steps_per_execution=1):
@@ -120,6 +171,22 @@ def build_gan(variant, generator, discriminator, latent_dim, seed=None, steps_pe
     gan.compile(variant.make_d_optimizer(), variant.make_g_optimizer(), steps_per_execution=steps_per_execution)
     return gan
 
+
+def copy_ema_weights(gan, generator):
+    """Write the moving average (EMA) of the generator's weights, kept by its optimiser, into `generator`.
+
+    The generator optimiser keeps the average when it is built with `use_ema=True`; sampling from the average is
+    smoother than sampling from the last step's weights (Karras et al. 2018). `generator` must have the trained
+    generator's architecture; it may be the trained generator itself (its weights are then replaced).
+
+    Raises:
+        ValueError: the generator optimiser keeps no moving average.
+    """
+    if not getattr(gan.g_optimizer, "use_ema", False):
+        raise ValueError("the generator optimiser keeps no moving average of the weights; build it with use_ema=True")
+    gan.g_optimizer.finalize_variable_values(generator.trainable_variables)
+    return generator
+
 # %% ../../nbs/01d_trainer.ipynb #09b2f892
 class SampleSnapshots(keras.callbacks.Callback):
     """Record the generator's output for a fixed latent batch every `every` steps (and at the end).
@@ -127,19 +194,29 @@ class SampleSnapshots(keras.callbacks.Callback):
     With `steps_per_execution` N, a snapshot is taken at the first multiple of N at or after each multiple of `every`
     (choose `every` as a multiple of N for exact steps).
 
+    Args:
+        n: samples per snapshot.
+        every: steps between snapshots.
+        seed: seed of the fixed latent batch.
+        labels: for a conditional generator, the labels of the `n` samples (int, `(n, *label_shape)`).
+
     Attributes:
         snapshots: list of `(step, numpy array)` pairs.
     """
 
-    def __init__(self, n=512, every=100, seed=0):
+    def __init__(self, n=512, every=100, seed=0, labels=None):
         super().__init__()
-        self.n, self.every, self.seed = n, every, seed
+        self.n, self.every, self.seed, self.labels = n, every, seed, labels
         self.snapshots, self._step, self._z = [], 0, None
 
     def _record(self):
         if self._z is None:
             self._z = keras.random.normal((self.n, self.model.latent_dim), seed=self.seed)
-        self.snapshots.append((self._step, keras.ops.convert_to_numpy(self.model.generator(self._z, training=False))))
+        if self.model.label_shape is not None and self.labels is None:
+            raise ValueError(f"a conditional generator needs SampleSnapshots(labels=...) of shape "
+                             f"({self.n}, {', '.join(map(str, self.model.label_shape))})")
+        out = self.model.generate(self._z, self.labels, training=False)
+        self.snapshots.append((self._step, keras.ops.convert_to_numpy(out)))
 
     def on_train_begin(self, logs=None):
         self._step = self.model.step
