@@ -111,7 +111,7 @@ def test_an_old_run_samples_the_same_after_a_code_default_changes(tmp_path, monk
     record = load_record(str(tmp_path / "run"))
     assert record["models"]["generator"]["hidden"] == 400 and record["versions"]["thesis_gan"]
     # a later version of the code: narrower MLPs by default (the 2-D setting names no width, so the default counts)
-    monkeypatch.setattr(mlp.pacgan_generator, "__defaults__", (2, 64, 3, 2, 0.02, 0.95, 1e-4, "generator"))
+    monkeypatch.setattr(mlp.pacgan_generator, "__defaults__", (2, 64, 3, 2, 0.02, 0.95, 1e-4, 1, "generator"))
     assert resolve_models(cfg)["generator"]["hidden"] == 64  # today's code would build another network
     after = sample_run(str(tmp_path / "run"), 64, seed=1)
     assert np.array_equal(before, after)

@@ -33,6 +33,8 @@ def make_parser():
     train.add_argument("--data", default="ring", help="ring, grid, moving-objects or a folder of videos")
     train.add_argument("--steps", type=int, default=2000, help="generator steps")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seeds", type=int, default=1,
+                       help="ring/grid: independent replicates trained together as one network (sample gives each)")
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--steps-per-epoch", type=int, default=100, help="steps between rows of history.csv")
     train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
@@ -92,7 +94,7 @@ def _train(args):
                     steps_per_epoch=args.steps_per_epoch, shape=args.shape, experiment=args.experiment,
                     experiment_scale=args.experiment_scale,
                     width=args.width, frame_stride=args.frame_stride, on_error=args.on_error, model=args.model,
-                    clips=args.clips, checkpoint_every=args.checkpoint_every,
+                    clips=args.clips, checkpoint_every=args.checkpoint_every, seeds=args.seeds,
                     d_lr=args.d_lr if args.d_lr is not None else args.lr,
                     g_lr=args.g_lr if args.g_lr is not None else args.lr)
     train_run(cfg, args.out, verbose=0 if args.quiet else 1, overwrite=args.overwrite)
