@@ -112,11 +112,14 @@ class LastFrame(layers.Layer):
 
 # %% ../../nbs/15a_detector.ipynb #4be46a99
 def _block(x, filters, strides):
-    """(2+1)-D block: a per-frame 3×3 convolution, then a causal 3-frame convolution, each with BatchNorm + ReLU."""
+    """(2+1)-D block: a per-frame 3×3 convolution, then a causal 3-frame convolution, each with BatchNorm + ReLU.
+
+    BatchNorm's moving statistics use momentum 0.9 (Keras: 0.99), so that they settle within a few hundred steps.
+    """
     x = FrameConv(filters, 3, strides)(x)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
     x = CausalTemporalConv(filters, 3)(x)
-    return layers.ReLU()(layers.BatchNormalization()(x))
+    return layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
 
 
 def build_detector(shape, width=16, blocks=3):
