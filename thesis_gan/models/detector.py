@@ -261,7 +261,7 @@ def train_detector(config: DetectorConfig, verbose=0):
     epochs = max(1, min(10, config.steps // 50))  # a few log lines; steps split as evenly as possible
     while config.steps % epochs:
         epochs -= 1
-    model.fit(data, epochs=epochs, steps_per_epoch=config.steps // epochs, verbose=verbose)
+    model.fit(data, epochs=epochs, steps_per_epoch=config.steps // epochs, shuffle=False, verbose=verbose)
     return model
 
 # %% ../../nbs/15a_detector.ipynb #a327926c
@@ -276,15 +276,24 @@ def tflite_models(model, representative_clips):
     """
     import contextlib
     import io
+    import warnings
 
-    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints the SavedModel it writes on the way
-        float_model = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-        converter = tf.lite.TFLiteConverter.from_keras_model(model)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([np.asarray(c[None], "float32")] for c in representative_clips)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = converter.inference_output_type = tf.int8
-        return float_model, converter.convert()
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # the converter logs the SavedModel it writes on the way
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            float_model = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            converter = tf.lite.TFLiteConverter.from_keras_model(model)
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: ([np.asarray(c[None], "float32")] for c in representative_clips)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = converter.inference_output_type = tf.int8
+            int8_model = converter.convert()
+    finally:
+        logger.setLevel(level)
+    return float_model, int8_model
 
 
 class TFLiteDetector:
