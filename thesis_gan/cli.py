@@ -84,7 +84,44 @@ def make_parser():
     pdf = sub.add_parser("pdf", help="print the built book to one PDF (single-page HTML, headless Chromium)")
     pdf.add_argument("--out", default=os.path.join("_build", "book"), help="the built book (as `book` left it)")
     pdf.add_argument("--pdf", default=os.path.join("_build", "thesis_gan.pdf"), help="the PDF to write")
+    _add_detector_and_evaluate(sub)
     return parser
+
+# %% ../nbs/91_cli.ipynb #575547af
+def _add_detector_and_evaluate(sub):
+    """The `detector train` and `evaluate` subcommands (handlers in `models.detector` and `eval.video_measures`)."""
+    detector = sub.add_parser("detector", help="the mobile motion detector")
+    detector_sub = detector.add_subparsers(dest="detector_command", required=True)
+    train = detector_sub.add_parser("train", help="train on rendered clips; write the Keras, TFLite float and int8 "
+                                                  "models and report.json")
+    train.add_argument("--shape", type=_shape, required=True, help="clip shape T,H,W (H and W divisible by 8)")
+    train.add_argument("--out", required=True, help="folder for detector.keras, *.tflite and report.json")
+    train.add_argument("--steps", type=int, default=None, help="training steps (default 400)")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--train-clips", type=int, default=None, help="rendered training clips (default 2000)")
+    train.add_argument("--test-clips", type=int, default=None, help="held-out clips of the report (default 400)")
+    train.add_argument("--width", type=int, default=None, help="filters of the first block (default 16)")
+    train.add_argument("--quiet", action="store_true", help="no training log")
+
+    evaluate = sub.add_parser("evaluate", help="measure generated clips against real ones (prints one JSON object)")
+    evaluate.add_argument("--detector", required=True, help="a folder written by `detector train`")
+    evaluate.add_argument("--run", default=None, help="a finished video run: its samples are measured")
+    evaluate.add_argument("--clips", default=None, help="a .npy file of uint8 clips (n, T, H, W, 3)")
+    evaluate.add_argument("--features", default=None, help="a saved Keras feature model instead of the detector's")
+    evaluate.add_argument("--labels", default=None, help="a .npz with the requested kind, direction, speed")
+    evaluate.add_argument("--n", type=int, default=500, help="clips sampled from --run")
+    evaluate.add_argument("--seed", type=int, default=0, help="latent seed for --run")
+    evaluate.add_argument("--json", default=None, help="also write the JSON object to this file")
+
+
+def _detector_or_evaluate(args):
+    if args.command == "detector":
+        from thesis_gan.models.detector import detector_command
+
+        return detector_command(args)
+    from thesis_gan.eval.video_measures import evaluate_command
+
+    return evaluate_command(args)
 
 # %% ../nbs/91_cli.ipynb #6e9159a8
 def _train(args):
@@ -216,7 +253,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if not args.debug else "0")
     try:
-        if args.command in ("train", "sample"):
+        if args.command in ("train", "sample", "detector", "evaluate"):
             if args.debug:
                 _load_tensorflow()
             else:
@@ -226,6 +263,8 @@ def main(argv=None):
             return _train(args)
         if args.command == "sample":
             return _sample(args)
+        if args.command in ("detector", "evaluate"):
+            return _detector_or_evaluate(args)
         if args.command == "experiments":
             return _experiments(args)
         if args.command == "pdf":
