@@ -123,6 +123,13 @@ def phase_conv_transpose(inputs, kernel, strides, padding="valid", output_paddin
     return y
 
 # %% ../../nbs/03c_phase_conv.ipynb #5fa5e585
+def _bias_and_activation(layer, outputs):
+    """What a Keras convolution does after its convolution: add the bias, apply the activation."""
+    if layer.use_bias:
+        outputs = outputs + tf.cast(layer.bias, outputs.dtype)
+    return layer.activation(outputs) if layer.activation is not None else outputs
+
+
 class _PhaseConvTranspose:
     """`call` of a Keras transposed convolution computed by `phase_conv_transpose` (mixed into Keras's classes)."""
 
@@ -132,9 +139,7 @@ class _PhaseConvTranspose:
             return super().call(inputs)
         outputs = phase_conv_transpose(inputs, tf.cast(self.kernel, inputs.dtype), self.strides, self.padding,
                                        self.output_padding)
-        if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, outputs.dtype)
-        return self.activation(outputs) if self.activation is not None else outputs
+        return _bias_and_activation(self, outputs)
 
 
 @keras.saving.register_keras_serializable("thesis_gan")
@@ -206,10 +211,8 @@ class _PhaseConv:
         if self.data_format != "channels_last" or any(d != 1 for d in self.dilation_rate) or self.groups != 1 or \
                 None in inputs.shape[1:-1]:
             return super().call(inputs)
-        outputs = phase_conv(inputs, tf.cast(self.kernel, inputs.dtype), self.strides, self.padding)
-        if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, outputs.dtype)
-        return self.activation(outputs) if self.activation is not None else outputs
+        return _bias_and_activation(self, phase_conv(inputs, tf.cast(self.kernel, inputs.dtype), self.strides,
+                                                     self.padding))
 
 
 @keras.saving.register_keras_serializable("thesis_gan")
